@@ -1,0 +1,22 @@
+// swift-tools-version: 6.0
+// AlphaPlusSDK: what a plugin author builds against. It depends on nothing
+// but the C contract (sdk/include/alphaplus/plugin.h) and Foundation.
+import PackageDescription
+
+let package = Package(
+    name: "AlphaPlusSDK",
+    products: [
+        .library(name: "CAlphaPlus", targets: ["CAlphaPlus"]),
+        .library(name: "AlphaPlusSDK", targets: ["AlphaPlusSDK"]),
+        .library(name: "AlphaPlusSDKTesting", targets: ["AlphaPlusSDKTesting"]),
+        .library(name: "AlphaPlusJSON", targets: ["AlphaPlusJSON"]),
+    ],
+    targets: [
+        .target(name: "CAlphaPlus"),
+        .target(name: "AlphaPlusJSON"),
+        .target(name: "AlphaPlusSDK", dependencies: ["CAlphaPlus"]),
+        .target(name: "AlphaPlusSDKTesting", dependencies: ["AlphaPlusSDK", "AlphaPlusJSON"]),
+        .testTarget(name: "AlphaPlusSDKTests", dependencies: ["AlphaPlusSDK", "AlphaPlusSDKTesting"]),
+        .testTarget(name: "AlphaPlusJSONTests", dependencies: ["AlphaPlusJSON"]),
+    ]
+)

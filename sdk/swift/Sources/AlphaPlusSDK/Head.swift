@@ -1,0 +1,273 @@
+import CAlphaPlus
+import Foundation
+
+public enum Direction: UInt32, Sendable, CustomStringConvertible {
+    case flat = 0
+    case long = 1
+    case short = 2
+
+    public var description: String {
+        switch self {
+        case .flat: "flat"
+        case .long: "long"
+        case .short: "short"
+        }
+    }
+}
+
+/// A vote's short explanation: UTF-8 bytes the vote borrows, so a `Vote`
+/// is a plain value that costs nothing to return. A string literal is
+/// free; computed text goes through a `RationaleBuffer` the head owns.
+public struct Rationale: @unchecked Sendable, Equatable, ExpressibleByStringLiteral, CustomStringConvertible {
+    @usableFromInline let start: UnsafeRawPointer?
+    @usableFromInline let count: Int
+
+    // Computed, not stored: a stored static costs a once-check per use.
+    public static var none: Rationale { Rationale(start: nil, count: 0) }
+
+    @usableFromInline init(start: UnsafeRawPointer?, count: Int) {
+        self.start = start
+        self.count = count
+    }
+
+    @inlinable
+    public init(stringLiteral value: StaticString) {
+        // A literal's bytes live in the binary for the process's lifetime.
+        self.init(start: value.hasPointerRepresentation ? UnsafeRawPointer(value.utf8Start) : nil,
+                  count: value.hasPointerRepresentation ? value.utf8CodeUnitCount : 0)
+    }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: start, count: count) }
+
+    public var description: String { String(decoding: bytes, as: UTF8.self) }
+
+    public static func == (a: Rationale, b: Rationale) -> Bool { a.bytes.elementsEqual(b.bytes) }
+
+    /// Text that lives for the rest of the process, for votes read back
+    /// from the C struct (TestHost). Each distinct text is stored once.
+    package static func interned(_ text: String) -> Rationale {
+        guard !text.isEmpty else { return .none }
+        internLock.lock()
+        defer { internLock.unlock() }
+        if let known = internTable[text] { return known }
+        let utf8 = Array(text.utf8)
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: utf8.count, alignment: 1)
+        storage.copyMemory(from: utf8, byteCount: utf8.count)
+        let rationale = Rationale(start: UnsafeRawPointer(storage), count: utf8.count)
+        internTable[text] = rationale
+        return rationale
+    }
+
+    private static let internLock = NSLock()
+    nonisolated(unsafe) private static var internTable: [String: Rationale] = [:]
+}
+
+/// Storage for computed rationales, owned by a head (keep it as a property):
+/// `write` copies the text in, without allocating, and returns a rationale
+/// valid until the next `write`.
+public final class RationaleBuffer: @unchecked Sendable {
+    private let storage = UnsafeMutableRawPointer.allocate(byteCount: Int(AP_RATIONALE_CAPACITY), alignment: 1)
+
+    public init() {}
+
+    deinit { storage.deallocate() }
+
+    public func write(_ text: String) -> Rationale {
+        var text = text
+        return text.withUTF8 { utf8 in
+            let count = Vote.boundedLength(UnsafeRawBufferPointer(utf8))
+            if count > 0 { storage.copyMemory(from: utf8.baseAddress!, byteCount: count) }
+            return Rationale(start: UnsafeRawPointer(storage), count: count)
+        }
+    }
+}
+
+/// A head's answer.
+public struct Vote: Sendable, Equatable {
+    public var direction: Direction
+    /// In [0, 1]; the host refuses other values.
+    public var confidence: Double
+    /// At most 256 bytes of UTF-8 reach the host.
+    public var rationale: Rationale
+
+    public init(_ direction: Direction, confidence: Double, rationale: Rationale = .none) {
+        self.direction = direction
+        self.confidence = confidence
+        self.rationale = rationale
+    }
+
+    public static var flat: Vote { Vote(.flat, confidence: 0) }
+
+    @inlinable
+    func write(to out: UnsafeMutablePointer<ap_vote>) {
+        out.pointee.direction = direction.rawValue
+        out.pointee.confidence = confidence
+        let count = rationale.count == 0 ? 0 : Vote.boundedLength(UnsafeRawBufferPointer(start: rationale.start, count: rationale.count))
+        if count > 0 {
+            let target = UnsafeMutableRawPointer(out) + MemoryLayout<ap_vote>.offset(of: \.rationale)!
+            target.copyMemory(from: rationale.start!, byteCount: count)
+        }
+        out.pointee.rationale_len = UInt32(count)
+    }
+
+    /// How many bytes of `utf8` fit the contract's capacity without
+    /// splitting a UTF-8 sequence.
+    @usableFromInline
+    static func boundedLength(_ utf8: UnsafeRawBufferPointer) -> Int {
+        var count = min(utf8.count, Int(AP_RATIONALE_CAPACITY))
+        while count < utf8.count, count > 0, utf8[count] & 0xC0 == 0x80 { count -= 1 }
+        return count
+    }
+
+    /// Reads a vote a plugin wrote (used by hosts and `TestHost`).
+    public init(_ raw: UnsafePointer<ap_vote>) {
+        let length = min(Int(raw.pointee.rationale_len), Int(AP_RATIONALE_CAPACITY))
+        let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(raw) + MemoryLayout<ap_vote>.offset(of: \.rationale)!, count: length)
+        self.init(Direction(rawValue: raw.pointee.direction) ?? .flat, confidence: raw.pointee.confidence,
+                  rationale: .interned(String(decoding: bytes, as: UTF8.self)))
+    }
+}
+
+/// A name a head reads from frames, resolved to an index once per frame
+/// layout, so that reading it on every frame is one comparison and one load.
+/// Owned by one instance (instances run on one executor at a time).
+public final class IndicatorKey {
+    public let name: String
+    private let utf8: [UInt8]
+    // Owned by one instance, which the host never calls concurrently, so
+    // the runtime's exclusivity checks would only cost time here.
+    @usableFromInline @exclusivity(unchecked) var resolvedLayout: UInt64 = 0
+    @usableFromInline @exclusivity(unchecked) var isResolved = false
+    @usableFromInline @exclusivity(unchecked) var index = -1
+
+    public init(_ name: String) {
+        self.name = name
+        self.utf8 = Array(name.utf8)
+    }
+
+    @inlinable
+    func index(in frame: UnsafePointer<ap_feature_frame>) -> Int {
+        if !isResolved || resolvedLayout != frame.pointee.layout_id { resolve(in: frame) }
+        return index
+    }
+
+    @usableFromInline
+    func resolve(in frame: UnsafePointer<ap_feature_frame>) {
+        index = -1
+        for position in 0..<frame.pointee.indicator_count where frame.pointee.indicator_names[position].equals(utf8) {
+            index = position
+            break
+        }
+        resolvedLayout = frame.pointee.layout_id
+        isResolved = true
+    }
+}
+
+public struct Candle: Sendable, Equatable {
+    public var openTimeNs: Int64
+    public var intervalSeconds: Int64
+    public var open, high, low, close, volume: Double
+    public var tradeCount: UInt64
+
+    public init(openTimeNs: Int64, intervalSeconds: Int64, open: Double, high: Double, low: Double,
+                close: Double, volume: Double, tradeCount: UInt64 = 0) {
+        self.openTimeNs = openTimeNs
+        self.intervalSeconds = intervalSeconds
+        self.open = open
+        self.high = high
+        self.low = low
+        self.close = close
+        self.volume = volume
+        self.tradeCount = tradeCount
+    }
+
+    init(_ raw: ap_candle) {
+        self.init(openTimeNs: raw.open_time_ns, intervalSeconds: raw.interval_s, open: raw.open, high: raw.high,
+                  low: raw.low, close: raw.close, volume: raw.volume, tradeCount: raw.trade_count)
+    }
+
+    var raw: ap_candle {
+        ap_candle(open_time_ns: openTimeNs, interval_s: intervalSeconds, open: open, high: high, low: low,
+                  close: close, volume: volume, trade_count: tradeCount)
+    }
+}
+
+/// Book features of a frame (NaN where the book is empty).
+public struct BookFeatures: Sendable, Equatable {
+    public var bestBid = Double.nan, bestAsk = Double.nan
+    public var bestBidSize = Double.nan, bestAskSize = Double.nan
+    public var mid = Double.nan, spread = Double.nan, microprice = Double.nan
+    public var imbalance = Double.nan
+    public var depth: UInt32 = 0
+    public var tradeFlowImbalance = Double.nan
+
+    public init() {}
+
+    init(_ raw: UnsafePointer<ap_book_features>) {
+        // Read only the fields the sender's struct_size covers.
+        let size = Int(raw.pointee.struct_size)
+        func field<T>(_ keyPath: KeyPath<ap_book_features, T>, _ fallback: T) -> T {
+            let offset = MemoryLayout<ap_book_features>.offset(of: keyPath)!
+            return offset + MemoryLayout<T>.size <= size ? raw.pointee[keyPath: keyPath] : fallback
+        }
+        bestBid = field(\.best_bid, .nan)
+        bestAsk = field(\.best_ask, .nan)
+        bestBidSize = field(\.best_bid_size, .nan)
+        bestAskSize = field(\.best_ask_size, .nan)
+        mid = field(\.mid, .nan)
+        spread = field(\.spread, .nan)
+        microprice = field(\.microprice, .nan)
+        imbalance = field(\.imbalance, .nan)
+        depth = field(\.depth, 0)
+        tradeFlowImbalance = field(\.trade_flow_imbalance, .nan)
+    }
+
+    var raw: ap_book_features {
+        ap_book_features(struct_size: UInt32(MemoryLayout<ap_book_features>.size), best_bid: bestBid, best_ask: bestAsk,
+                         best_bid_size: bestBidSize, best_ask_size: bestAskSize, mid: mid, spread: spread,
+                         microprice: microprice, imbalance: imbalance, depth: depth,
+                         trade_flow_imbalance: tradeFlowImbalance)
+    }
+}
+
+public enum FrameTrigger: UInt32, Sendable {
+    case candleClose = 1
+    case bookUpdate = 2
+}
+
+/// A zero-copy view of the host's feature frame, valid only during
+/// `evaluate` (do not store it).
+public struct FeatureFrame {
+    public let raw: UnsafePointer<ap_feature_frame>
+
+    public init(_ raw: UnsafePointer<ap_feature_frame>) { self.raw = raw }
+
+    public var trigger: FrameTrigger? { FrameTrigger(rawValue: raw.pointee.trigger) }
+    public var venue: String { raw.pointee.venue.string }
+    public var symbol: String { raw.pointee.symbol.string }
+    public var timeframeSeconds: Int64 { raw.pointee.timeframe_s }
+    public var timestampNs: Int64 { raw.pointee.ts_ns }
+    public var candle: Candle { Candle(raw.pointee.candle) }
+    public var close: Double { raw.pointee.candle.close }
+    public var layoutID: UInt64 { raw.pointee.layout_id }
+    public var book: BookFeatures? { raw.pointee.book.map(BookFeatures.init) }
+
+    /// The indicator's value, NaN when absent or still warming up.
+    @inlinable
+    public subscript(_ key: IndicatorKey) -> Double {
+        let index = key.index(in: raw)
+        // The bound check keeps a host that reuses a layout id for other
+        // names from making us read out of bounds.
+        return index >= 0 && index < raw.pointee.indicator_count ? raw.pointee.indicator_values[index] : .nan
+    }
+
+    /// All indicators by name (allocates; for tests and diagnostics).
+    public var indicators: [String: Double] {
+        let frame = raw.pointee
+        var result: [String: Double] = [:]
+        for index in 0..<frame.indicator_count {
+            result[frame.indicator_names[index].string] = frame.indicator_values[index]
+        }
+        return result
+    }
+}

@@ -1,0 +1,1 @@
+../../../../../include/alphaplus/plugin.h
