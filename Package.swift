@@ -1,0 +1,56 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "AlphaPlus",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "alphaplus", targets: ["alphaplus"]),
+        // Bundled plugins: each a shared library the host loads with dlopen.
+        .library(name: "ap-example-swift-head", type: .dynamic, targets: ["ExampleSwiftHead"]),
+        .library(name: "ap-example-c-head", type: .dynamic, targets: ["ExampleCHead"]),
+    ],
+    dependencies: [
+        // The SDK, used by path exactly as a third-party plugin uses it.
+        .package(path: "sdk/swift"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        .target(name: "PluginRuntime", dependencies: [
+            .product(name: "CAlphaPlus", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "HostConfig", dependencies: [
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            "Yams",
+        ]),
+        .executableTarget(name: "alphaplus", dependencies: [
+            "PluginRuntime", "HostConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .target(name: "ExampleSwiftHead", dependencies: [.product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/ExampleSwiftHead"),
+        // Built against the header alone: no SDK module, just the include path.
+        .target(name: "ExampleCHead", path: "Plugins/ExampleCHead", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../sdk/include")]),
+
+        .executableTarget(name: "ContractBench", dependencies: [
+            "PluginRuntime", "ExampleSwiftHead",
+            .product(name: "CAlphaPlus", package: "swift"),
+        ], path: "bench/ContractBench"),
+
+        .testTarget(name: "PluginRuntimeTests", dependencies: [
+            "PluginRuntime", "HostConfig",
+            .product(name: "CAlphaPlus", package: "swift"),
+        ], exclude: ["Fixtures"]),
+        .testTarget(name: "ExamplePluginTests", dependencies: [
+            "ExampleSwiftHead",
+            .product(name: "AlphaPlusSDKTesting", package: "swift"),
+        ]),
+    ]
+)

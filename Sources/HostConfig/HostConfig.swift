@@ -1,0 +1,212 @@
+import AlphaPlusJSON
+import Foundation
+import Yams
+
+/// A configuration error with the file, line and column it refers to.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public let file: String
+    public let line: Int
+    public let column: Int
+    public let message: String
+
+    public var description: String { line > 0 ? "\(file):\(line):\(column): \(message)" : "\(file): \(message)" }
+}
+
+/// `config/alphaplus.yaml`: host settings. Relative paths are resolved
+/// against the folder the file is in, so the host runs from any directory.
+public struct HostConfig: Sendable {
+    public var file: String
+    public var pluginFolders: [String]
+    public var tenantsFolder: String
+    public var logLevel: String
+
+    public static func load(_ path: String) throws(ConfigError) -> HostConfig {
+        let root = try YAMLDocument.load(path)
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        func resolve(_ relative: String) -> String {
+            relative.hasPrefix("/") ? relative : base.appendingPathComponent(relative).standardizedFileURL.path
+        }
+        let top = try root.mapping(allowed: ["plugins", "tenants_folder", "log_level"])
+        var config = HostConfig(file: path, pluginFolders: [resolve("../plugins")], tenantsFolder: resolve("tenants"), logLevel: "info")
+        if let plugins = top["plugins"] {
+            let section = try plugins.mapping(allowed: ["folders"])
+            if let folders = section["folders"] { config.pluginFolders = try folders.strings().map(resolve) }
+        }
+        if let folder = top["tenants_folder"] { config.tenantsFolder = resolve(try folder.string()) }
+        if let level = top["log_level"] {
+            config.logLevel = try level.string(oneOf: ["trace", "debug", "info", "notice", "warning", "error", "critical"])
+        }
+        return config
+    }
+}
+
+/// One plugin instance a tenant configures.
+public struct InstanceConfig: Sendable {
+    public var id: String
+    public var plugin: String
+    public var settings: JSONValue
+}
+
+/// `config/tenants/<id>.yaml`. This first form lists plugin instances;
+/// the tenancy issue grows it into symbols, heads, policies and channels.
+public struct TenantConfig: Sendable {
+    public var file: String
+    public var id: String
+    public var instances: [InstanceConfig]
+
+    public static func load(_ path: String) throws(ConfigError) -> TenantConfig {
+        let root = try YAMLDocument.load(path)
+        let top = try root.mapping(allowed: ["id", "instances"])
+        guard let idNode = top["id"] else { throw root.error("missing field 'id'") }
+        let id = try idNode.string()
+        guard id.wholeMatch(of: #/[a-z0-9][a-z0-9_-]{0,62}/#) != nil else {
+            throw idNode.error("tenant id '\(id)' is not a safe identifier (lowercase letters, digits, '-', '_'; at most 63)")
+        }
+        var instances: [InstanceConfig] = []
+        for node in try top["instances"]?.sequence() ?? [] {
+            let fields = try node.mapping(allowed: ["id", "plugin", "settings"])
+            guard let instanceID = fields["id"] else { throw node.error("instance is missing field 'id'") }
+            guard let plugin = fields["plugin"] else { throw node.error("instance is missing field 'plugin'") }
+            let name = try instanceID.string()
+            if instances.contains(where: { $0.id == name }) { throw instanceID.error("instance id '\(name)' is used twice") }
+            instances.append(InstanceConfig(id: name, plugin: try plugin.string(),
+                                            settings: try fields["settings"]?.json() ?? .object([:])))
+        }
+        return TenantConfig(file: path, id: id, instances: instances)
+    }
+
+    /// Every `*.yaml` in the folder, in name order; each file's error is
+    /// collected, so one bad tenant never hides another's problems.
+    public static func loadAll(folder: String) -> (tenants: [TenantConfig], errors: [ConfigError]) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        var tenants: [TenantConfig] = [], errors: [ConfigError] = []
+        for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+            let path = (folder as NSString).appendingPathComponent(name)
+            do {
+                let tenant = try load(path)
+                if let other = tenants.first(where: { $0.id == tenant.id }) {
+                    errors.append(ConfigError(file: path, line: 0, column: 0, message: "tenant id '\(tenant.id)' is also used by \(other.file)"))
+                } else {
+                    tenants.append(tenant)
+                }
+            } catch {
+                errors.append(error)
+            }
+        }
+        return (tenants, errors)
+    }
+}
+
+/// A YAML node that knows its file and position, for precise errors.
+struct YAMLDocument {
+    let node: Node
+    let file: String
+
+    static func load(_ path: String) throws(ConfigError) -> YAMLDocument {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ConfigError(file: path, line: 0, column: 0, message: "cannot be read: \(error.localizedDescription)")
+        }
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw ConfigError(file: path, line: 0, column: 0, message: "is empty")
+            }
+            return YAMLDocument(node: node, file: path)
+        } catch let error as ConfigError {
+            throw error
+        } catch let error as YamlError {
+            if case .scanner(_, let problem, let mark, _) = error {
+                throw ConfigError(file: path, line: mark.line, column: mark.column, message: "is not valid YAML: \(problem)")
+            }
+            if case .parser(_, let problem, let mark, _) = error {
+                throw ConfigError(file: path, line: mark.line, column: mark.column, message: "is not valid YAML: \(problem)")
+            }
+            throw ConfigError(file: path, line: 0, column: 0, message: "is not valid YAML: \(error)")
+        } catch {
+            throw ConfigError(file: path, line: 0, column: 0, message: "is not valid YAML: \(error)")
+        }
+    }
+
+    func error(_ message: String) -> ConfigError {
+        ConfigError(file: file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, message: message)
+    }
+
+    func child(_ node: Node) -> YAMLDocument { YAMLDocument(node: node, file: file) }
+
+    /// A mapping whose keys must all be `allowed`; an unknown key names the
+    /// nearest allowed one.
+    func mapping(allowed: [String]) throws(ConfigError) -> [String: YAMLDocument] {
+        guard let mapping = node.mapping else { throw error("expected a mapping of \(allowed.joined(separator: ", "))") }
+        var result: [String: YAMLDocument] = [:]
+        for (key, value) in mapping {
+            let name = key.string ?? ""
+            guard allowed.contains(name) else {
+                let hint = allowed.min { editDistance($0, name) < editDistance($1, name) }
+                    .flatMap { editDistance($0, name) <= 2 ? " (did you mean '\($0)'?)" : nil } ?? ""
+                throw child(key).error("unknown key '\(name)'\(hint); allowed: \(allowed.joined(separator: ", "))")
+            }
+            result[name] = child(value)
+        }
+        return result
+    }
+
+    func sequence() throws(ConfigError) -> [YAMLDocument] {
+        guard let sequence = node.sequence else { throw error("expected a list") }
+        return sequence.map(child)
+    }
+
+    func string() throws(ConfigError) -> String {
+        guard case .scalar(let scalar) = node else { throw error("expected a string") }
+        return scalar.string
+    }
+
+    func string(oneOf choices: [String]) throws(ConfigError) -> String {
+        let value = try string()
+        guard choices.contains(value) else { throw error("'\(value)' is not one of \(choices.joined(separator: ", "))") }
+        return value
+    }
+
+    func strings() throws(ConfigError) -> [String] {
+        var result: [String] = []
+        for item in try sequence() { result.append(try item.string()) }
+        return result
+    }
+
+    /// The node as JSON, with YAML 1.2 core-schema scalars (quoted scalars
+    /// stay strings).
+    func json() throws(ConfigError) -> JSONValue {
+        switch node {
+        case .scalar(let scalar):
+            if scalar.style != .plain { return .string(scalar.string) }
+            if let bool = Bool.construct(from: scalar) { return .bool(bool) }
+            if let int = Int.construct(from: scalar) { return .number(Double(int)) }
+            if let double = Double.construct(from: scalar), double.isFinite { return .number(double) }
+            if NSNull.construct(from: scalar) != nil { return .null }
+            return .string(scalar.string)
+        case .mapping(let mapping):
+            var object: [String: JSONValue] = [:]
+            for (key, value) in mapping {
+                guard let name = key.string else { throw child(key).error("expected a string key") }
+                object[name] = try child(value).json()
+            }
+            return .object(object)
+        case .sequence(let sequence):
+            var array: [JSONValue] = []
+            for item in sequence { array.append(try child(item).json()) }
+            return .array(array)
+        }
+    }
+}
+
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var previous = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in stride(from: 1, through: b.count, by: 1) {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return a.isEmpty ? b.count : previous[b.count]
+}

@@ -1,0 +1,75 @@
+import CAlphaPlus
+
+/// The contract's version and the ABI 1.0 minimum size of each struct the
+/// host reads: the end of its last ABI 1.0 field. Structs only grow at the
+/// end, so these stay fixed when the header gains minor additions.
+public enum ABI {
+    public static let major = UInt16(AP_ABI_MAJOR)
+    public static let minor = UInt16(AP_ABI_MINOR)
+
+    static let pluginAPISize = end(\ap_plugin_api.get_capability)
+    static let descriptorSize = end(\ap_plugin_descriptor.permissions)
+    static let permissionsSize = end(\ap_permissions.network_host_count)
+    static let headSize = end(\ap_head_v1.on_event)
+    static let exchangeSize = end(\ap_exchange_v1.unsubscribe)
+    static let channelSize = end(\ap_channel_v1.deliver)
+    static let webhookSize = end(\ap_webhook_v1.handle)
+
+    /// Capability ids this host knows, with their tables' ABI 1.0 sizes.
+    static let capabilities: [String: Int] = [
+        AP_CAPABILITY_HEAD_V1: headSize,
+        AP_CAPABILITY_EXCHANGE_V1: exchangeSize,
+        AP_CAPABILITY_CHANNEL_V1: channelSize,
+        AP_CAPABILITY_WEBHOOK_V1: webhookSize,
+    ]
+
+    /// The host's Swift toolchain, spelt as the SDK records it in descriptors.
+    public static let swiftToolchain: String = {
+        #if compiler(>=7.0)
+        return "swift-7+"
+        #elseif compiler(>=6.4)
+        return "swift-6.4"
+        #elseif compiler(>=6.3)
+        return "swift-6.3"
+        #elseif compiler(>=6.2)
+        return "swift-6.2"
+        #elseif compiler(>=6.1)
+        return "swift-6.1"
+        #else
+        return "swift-6.0"
+        #endif
+    }()
+
+    private static func end<Root, Value>(_ field: KeyPath<Root, Value>) -> Int {
+        MemoryLayout<Root>.offset(of: field)! + MemoryLayout<Value>.size
+    }
+}
+
+extension ap_str {
+    var string: String {
+        guard let ptr, len > 0 else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: ptr, count: len), as: UTF8.self)
+    }
+}
+
+/// Lends `text` as an ap_str for the duration of `body`.
+func withAPStr<R>(_ text: String, _ body: (ap_str) throws -> R) rethrows -> R {
+    var text = text
+    return try text.withUTF8 { utf8 in
+        try body(ap_str(ptr: UnsafeRawPointer(utf8.baseAddress)?.assumingMemoryBound(to: CChar.self), len: utf8.count))
+    }
+}
+
+extension ap_error {
+    static func empty() -> ap_error {
+        var error = ap_error()
+        error.struct_size = UInt32(MemoryLayout<ap_error>.size)
+        return error
+    }
+
+    var text: String {
+        withUnsafeBytes(of: message) {
+            String(decoding: UnsafeRawBufferPointer(rebasing: $0[..<min(Int(message_len), $0.count)]), as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,262 @@
+import CAlphaPlus
+import Dispatch
+import Foundation
+import Logging
+
+/// The host side of the contract's services table (ap_host_api): one table
+/// for the process, every call scoped by the caller's HostContext.
+public final class HostServices: @unchecked Sendable {
+    public typealias EventSink = @Sendable (HostContext, UnsafePointer<ap_event_header>) -> Void
+
+    let api: UnsafePointer<ap_host_api>
+    private let lock = NSLock()
+    private var eventSink: EventSink?
+    private var metricValues: [MetricKey: Double] = [:]
+    private(set) var rejectedEvents = 0
+    let logger: Logger
+
+    public struct MetricKey: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        public let plugin: String
+        public let tenant: String
+        public let instance: String
+        public var description: String { "\(name){plugin=\"\(plugin)\",tenant=\"\(tenant)\",instance=\"\(instance)\"}" }
+    }
+
+    public init(logger: Logger = Logger(label: "alphaplus.plugins")) {
+        self.logger = logger
+        let table = UnsafeMutablePointer<ap_host_api>.allocate(capacity: 1)
+        table.initialize(to: HostServices.table)
+        api = UnsafePointer(table)
+    }
+
+    /// Where emitted market events go (ingest, from the market-data layer).
+    public func setEventSink(_ sink: @escaping EventSink) {
+        lock.withLock { eventSink = sink }
+    }
+
+    public var metrics: [MetricKey: Double] { lock.withLock { metricValues } }
+
+    public var rejectedEventCount: Int { lock.withLock { rejectedEvents } }
+
+    func pluginContext(pluginID: String) -> HostContext {
+        register(HostContext(services: self, pluginID: pluginID, tenantID: "", instanceID: "", secrets: [:]))
+    }
+
+    func instanceContext(pluginID: String, tenantID: String, instanceID: String, secrets: [String: String]) -> HostContext {
+        register(HostContext(services: self, pluginID: pluginID, tenantID: tenantID, instanceID: instanceID, secrets: secrets))
+    }
+
+    /// A plugin calling with a context the host released gets nothing.
+    private func register(_ context: HostContext) -> HostContext {
+        LiveContexts.shared.insert(context)
+        return context
+    }
+
+    func release(_ context: HostContext) {
+        context.cancelAllTimers()
+        LiveContexts.shared.remove(context)
+    }
+
+    fileprivate static func context(_ raw: OpaquePointer?) -> HostContext? {
+        guard let raw else { return nil }
+        return LiveContexts.shared.context(at: UnsafeRawPointer(raw))
+    }
+
+    fileprivate func record(_ kind: ap_metric_kind, _ name: String, _ value: Double, _ context: HostContext) {
+        guard !name.isEmpty, name.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 }) else {
+            context.logger.warning("metric name '\(name)' refused: use [a-z0-9_]+")
+            return
+        }
+        let key = MetricKey(name: name, plugin: context.pluginID, tenant: context.tenantID, instance: context.instanceID)
+        lock.withLock {
+            switch kind {
+            case AP_METRIC_GAUGE: metricValues[key] = value
+            default: metricValues[key, default: 0] += value
+            }
+        }
+    }
+
+    fileprivate func emit(_ event: UnsafePointer<ap_event_header>, _ context: HostContext) -> ap_status {
+        if let problem = Self.malformation(of: event) {
+            lock.withLock { rejectedEvents += 1 }
+            context.logger.warning("market event refused: \(problem)")
+            return ap_status(AP_ERR_INVALID_ARGUMENT)
+        }
+        record(AP_METRIC_COUNTER, "events_emitted", 1, context)
+        lock.withLock { eventSink }?(context, event)
+        return ap_status(AP_OK)
+    }
+
+    /// Why an event cannot be read, or nil. Content checks (prices,
+    /// sequences) belong to ingest; this only guards the struct itself.
+    static func malformation(of event: UnsafePointer<ap_event_header>) -> String? {
+        let minimum: Int
+        switch event.pointee.kind {
+        case AP_EVENT_TRADE.rawValue: minimum = MemoryLayout<ap_trade_event>.size
+        case AP_EVENT_QUOTE.rawValue: minimum = MemoryLayout<ap_quote_event>.size
+        case AP_EVENT_BOOK_SNAPSHOT.rawValue: minimum = MemoryLayout<ap_book_snapshot_event>.size
+        case AP_EVENT_BOOK_DELTA.rawValue: minimum = MemoryLayout<ap_book_delta_event>.size
+        case AP_EVENT_CANDLE.rawValue: minimum = MemoryLayout<ap_candle_event>.size
+        case AP_EVENT_NEWS.rawValue: minimum = MemoryLayout<ap_news_event>.size
+        default: return "unknown event kind \(event.pointee.kind)"
+        }
+        guard Int(event.pointee.struct_size) >= minimum else {
+            return "struct_size \(event.pointee.struct_size) is smaller than \(minimum) for event kind \(event.pointee.kind)"
+        }
+        guard event.pointee.symbol.len > 0 || event.pointee.kind == AP_EVENT_NEWS.rawValue else { return "no symbol" }
+        return nil
+    }
+
+    private static let table = ap_host_api(
+        struct_size: UInt32(MemoryLayout<ap_host_api>.size),
+        abi_major: ABI.major, abi_minor: ABI.minor,
+        log: { raw, level, message in
+            guard let context = HostServices.context(raw) else { return }
+            let levels: [Logger.Level] = [.trace, .debug, .info, .warning, .error]
+            context.logger.log(level: levels[min(Int(level.rawValue), levels.count - 1)], "\(message.string)")
+        },
+        now_ns: { raw in HostServices.context(raw)?.services.nowNs() ?? 0 },
+        timer_start: { raw, delay, interval, fn, user, outID in
+            guard let context = HostServices.context(raw) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            return context.startTimer(delayNs: delay, intervalNs: interval, fn: fn, user: user, outID: outID)
+        },
+        timer_cancel: { raw, id in
+            HostServices.context(raw)?.cancelTimer(id) ?? ap_status(AP_ERR_INVALID_ARGUMENT)
+        },
+        state_get: { raw, key, fn, user in
+            guard let context = HostServices.context(raw), context.isInstance, let fn else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            guard let value = context.stateValue(key.string) else { return ap_status(AP_ERR_NOT_FOUND) }
+            value.withUnsafeBufferPointer { fn(user, $0.baseAddress, $0.count) }
+            return ap_status(AP_OK)
+        },
+        state_set: { raw, key, bytes, len in
+            guard let context = HostServices.context(raw), context.isInstance, bytes != nil || len == 0 else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            context.setStateValue(key.string, bytes.map { Array(UnsafeBufferPointer(start: $0, count: len)) } ?? [])
+            return ap_status(AP_OK)
+        },
+        state_delete: { raw, key in
+            guard let context = HostServices.context(raw), context.isInstance else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            return context.setStateValue(key.string, nil) ? ap_status(AP_OK) : ap_status(AP_ERR_NOT_FOUND)
+        },
+        secret_get: { raw, name, fn, user in
+            guard let context = HostServices.context(raw), context.isInstance, let fn else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            guard var value = context.secrets[name.string] else { return ap_status(AP_ERR_NOT_FOUND) }
+            value.withUTF8 { fn(user, $0.baseAddress, $0.count) }
+            return ap_status(AP_OK)
+        },
+        metric_record: { raw, kind, name, value in
+            guard let context = HostServices.context(raw) else { return }
+            context.services.record(kind, name.string, value, context)
+        },
+        emit_event: { raw, event in
+            guard let context = HostServices.context(raw), context.isInstance, let event else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            return context.services.emit(event, context)
+        },
+        // Filled in by the distribution issue (libcurl) and the market-data
+        // connectors (WebSocket); NULL tells plugins they are not offered yet.
+        http_request: nil, http_cancel: nil, ws_connect: nil, ws_send: nil, ws_close: nil)
+
+    /// Wall-clock time in ns since the Unix epoch.
+    func nowNs() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+}
+
+/// Every live context of the process, by address. The services table is
+/// one C table for all hosts, so this registry is process-wide: a pointer a
+/// plugin hands back is looked up here before use, never dereferenced on
+/// trust, so a released or forged context gets nothing.
+final class LiveContexts: @unchecked Sendable {
+    static let shared = LiveContexts()
+    private let lock = NSLock()
+    private var contexts: [UnsafeRawPointer: HostContext] = [:]
+
+    func insert(_ context: HostContext) { lock.withLock { contexts[UnsafeRawPointer(context.opaque)] = context } }
+    func remove(_ context: HostContext) { lock.withLock { contexts[UnsafeRawPointer(context.opaque)] = nil } }
+    func context(at address: UnsafeRawPointer) -> HostContext? { lock.withLock { contexts[address] } }
+}
+
+/// One caller as the host sees it: a plugin (init) or one instance. Owns
+/// the instance's serial executor, its state namespace, secrets and timers.
+public final class HostContext: @unchecked Sendable {
+    let services: HostServices
+    public let pluginID: String
+    public let tenantID: String
+    public let instanceID: String
+    let secrets: [String: String]
+    let logger: Logger
+    /// Every call into the instance, and every callback for it, runs here.
+    let executor: DispatchQueue
+    private let lock = NSLock()
+    private var state: [String: [UInt8]] = [:]
+    private var timers: [UInt64: DispatchSourceTimer] = [:]
+    private var nextTimerID: UInt64 = 1
+
+    init(services: HostServices, pluginID: String, tenantID: String, instanceID: String, secrets: [String: String]) {
+        self.services = services
+        self.pluginID = pluginID
+        self.tenantID = tenantID
+        self.instanceID = instanceID
+        self.secrets = secrets
+        var logger = services.logger
+        logger[metadataKey: "plugin"] = "\(pluginID)"
+        if !tenantID.isEmpty { logger[metadataKey: "tenant"] = "\(tenantID)" }
+        if !instanceID.isEmpty { logger[metadataKey: "instance"] = "\(instanceID)" }
+        self.logger = logger
+        executor = DispatchQueue(label: "alphaplus.\(pluginID).\(tenantID).\(instanceID)")
+    }
+
+    var isInstance: Bool { !instanceID.isEmpty }
+
+    var opaque: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
+
+    /// A copy of this instance's state (for diagnostics and tests).
+    public var stateSnapshot: [String: [UInt8]] { lock.withLock { state } }
+
+    func stateValue(_ key: String) -> [UInt8]? { lock.withLock { state[key] } }
+
+    /// Sets or (with nil) removes a value; false when removing a missing key.
+    @discardableResult
+    func setStateValue(_ key: String, _ value: [UInt8]?) -> Bool {
+        lock.withLock {
+            if let value { state[key] = value; return true }
+            return state.removeValue(forKey: key) != nil
+        }
+    }
+
+    func startTimer(delayNs: Int64, intervalNs: Int64, fn: ap_timer_fn?, user: UnsafeMutableRawPointer?,
+                    outID: UnsafeMutablePointer<UInt64>?) -> ap_status {
+        guard isInstance, let fn, delayNs >= 0, intervalNs >= 0 else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+        let timer = DispatchSource.makeTimerSource(queue: executor)
+        let id: UInt64 = lock.withLock {
+            defer { nextTimerID += 1 }
+            timers[nextTimerID] = timer
+            return nextTimerID
+        }
+        let userAddress = UInt(bitPattern: user)
+        timer.setEventHandler { [weak self] in
+            guard let self, self.lock.withLock({ self.timers[id] }) != nil else { return }
+            if intervalNs == 0 { self.lock.withLock { _ = self.timers.removeValue(forKey: id) } }
+            fn(UnsafeMutableRawPointer(bitPattern: userAddress), id)
+        }
+        timer.schedule(deadline: .now() + .nanoseconds(Int(delayNs)),
+                       repeating: intervalNs > 0 ? .nanoseconds(Int(intervalNs)) : .never)
+        timer.resume()
+        outID?.pointee = id
+        return ap_status(AP_OK)
+    }
+
+    func cancelTimer(_ id: UInt64) -> ap_status {
+        guard let timer = lock.withLock({ timers.removeValue(forKey: id) }) else { return ap_status(AP_ERR_NOT_FOUND) }
+        timer.cancel()
+        return ap_status(AP_OK)
+    }
+
+    func cancelAllTimers() {
+        let all = lock.withLock { defer { timers.removeAll() }; return timers.values }
+        all.forEach { $0.cancel() }
+    }
+}

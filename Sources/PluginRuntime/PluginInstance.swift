@@ -1,0 +1,159 @@
+import AlphaPlusJSON
+import CAlphaPlus
+import Foundation
+
+/// Why an instance could not be created or run, naming tenant, instance
+/// and plugin.
+public struct InstanceError: Error, CustomStringConvertible, Sendable {
+    public let tenantID: String
+    public let instanceID: String
+    public let pluginID: String
+    public let reason: String
+
+    public var description: String { "tenant \(tenantID), instance \(instanceID) (plugin \(pluginID)): \(reason)" }
+}
+
+/// One plugin instance and its lifecycle: validate config → create →
+/// start → stop → destroy. Every call into it runs on its context's serial
+/// executor, so the plugin never sees two calls at once.
+public final class PluginInstance: @unchecked Sendable {
+    public enum Phase: Sendable { case created, started, stopped, destroyed }
+
+    public let plugin: LoadedPlugin
+    public let context: HostContext
+    private let raw: OpaquePointer
+    private var phase = Phase.created
+
+    public var tenantID: String { context.tenantID }
+    public var instanceID: String { context.instanceID }
+    public var currentPhase: Phase { context.executor.sync { phase } }
+
+    /// Validates `config` against the plugin's schema, then creates the
+    /// instance. Every schema violation is reported, not just the first.
+    public init(plugin: LoadedPlugin, tenantID: String, instanceID: String, config: JSONValue,
+                secrets: [String: String] = [:], services: HostServices) throws(InstanceError) {
+        func failure(_ reason: String) -> InstanceError {
+            InstanceError(tenantID: tenantID, instanceID: instanceID, pluginID: plugin.id, reason: reason)
+        }
+        let violations = plugin.configSchema.validate(config)
+        guard violations.isEmpty else {
+            throw failure("settings do not match the plugin's schema: " + violations.map(\.description).joined(separator: "; "))
+        }
+        let context = services.instanceContext(pluginID: plugin.id, tenantID: tenantID, instanceID: instanceID, secrets: secrets)
+        var err = ap_error.empty()
+        var created: OpaquePointer?
+        let status = context.executor.sync {
+            withAPStr(tenantID) { tenant in
+                withAPStr(instanceID) { instance in
+                    withAPStr(config.jsonText) { json in
+                        var args = ap_create_args(struct_size: UInt32(MemoryLayout<ap_create_args>.size),
+                                                  host_context: context.opaque, tenant_id: tenant,
+                                                  instance_id: instance, config_json: json)
+                        return plugin.table.pointee.create(plugin.table, &args, &created, &err)
+                    }
+                }
+            }
+        }
+        guard status == AP_OK, let created else {
+            services.release(context)
+            let message = err.text.isEmpty ? "no message" : err.text
+            throw failure("create failed (status \(status)): \(message)")
+        }
+        self.plugin = plugin
+        self.context = context
+        self.raw = created
+    }
+
+    /// Starts the instance (an exchange connector starts streaming).
+    public func start() throws(InstanceError) {
+        try onExecutor { () throws(InstanceError) in
+            guard phase == .created || phase == .stopped else { return }
+            if let exchange = plugin.exchange {
+                var err = ap_error.empty()
+                let status = exchange.pointee.start(raw, &err)
+                guard status == AP_OK else { throw failure("start failed (status \(status)): \(err.text)") }
+            }
+            phase = .started
+        }
+    }
+
+    public func stop() {
+        context.executor.sync {
+            guard phase == .started else { return }
+            plugin.exchange?.pointee.stop(raw)
+            context.cancelAllTimers()
+            phase = .stopped
+        }
+    }
+
+    /// Stops if needed, cancels timers and releases the instance. No call
+    /// reaches the plugin for it afterwards.
+    public func destroy() {
+        stop()
+        context.executor.sync {
+            guard phase != .destroyed else { return }
+            context.services.release(context)
+            plugin.table.pointee.destroy(plugin.table, raw)
+            phase = .destroyed
+        }
+    }
+
+    /// Asks a head for its vote on a frame; the vote is checked before use.
+    public func evaluate(_ frame: UnsafePointer<ap_feature_frame>, into vote: UnsafeMutablePointer<ap_vote>) throws(InstanceError) {
+        guard plugin.head != nil else { throw failure("plugin does not offer \(AP_CAPABILITY_HEAD_V1)") }
+        try onExecutor { () throws(InstanceError) in
+            guard let head = headEvaluator() else { throw failure("instance is destroyed") }
+            var err = ap_error.empty()
+            let status = head.evaluate(frame, vote, &err)
+            guard status == AP_OK else { throw failure("evaluate failed (status \(status)): \(err.text)") }
+            guard vote.pointee.direction <= AP_DIRECTION_SHORT.rawValue else {
+                throw failure("evaluate returned unknown direction \(vote.pointee.direction)")
+            }
+            guard vote.pointee.confidence >= 0, vote.pointee.confidence <= 1 else {
+                throw failure("evaluate returned confidence \(vote.pointee.confidence), outside [0, 1]")
+            }
+        }
+    }
+
+    /// Runs `body` on the instance's executor with a direct evaluator, so a
+    /// batch of frames costs one executor hop rather than one per frame.
+    /// The evaluator must not escape `body`. Nil when the instance is
+    /// destroyed or is not a head.
+    public func withHead<R>(_ body: (HeadEvaluator?) throws -> R) rethrows -> R {
+        try context.executor.sync { try body(headEvaluator()) }
+    }
+
+    private func headEvaluator() -> HeadEvaluator? {
+        guard phase != .destroyed, let head = plugin.head else { return nil }
+        return HeadEvaluator(function: head.pointee.evaluate, instance: raw)
+    }
+
+    private func onExecutor(_ body: () throws(InstanceError) -> Void) throws(InstanceError) {
+        let result: Result<Void, InstanceError> = context.executor.sync {
+            do throws(InstanceError) { try body(); return .success(()) } catch { return .failure(error) }
+        }
+        try result.get()
+    }
+
+    private func failure(_ reason: String) -> InstanceError {
+        InstanceError(tenantID: tenantID, instanceID: instanceID, pluginID: plugin.id, reason: reason)
+    }
+}
+
+/// A head's evaluate bound to one instance: the contract call itself, with
+/// no checks and no hops. Only valid inside `PluginInstance.withHead`.
+public struct HeadEvaluator {
+    let function: @convention(c) (OpaquePointer?, UnsafePointer<ap_feature_frame>?, UnsafeMutablePointer<ap_vote>?, UnsafeMutablePointer<ap_error>?) -> ap_status
+    let instance: OpaquePointer
+
+    /// Resets `vote` (struct_size set, the rest zero) and calls the head.
+    @inline(__always)
+    public func evaluate(_ frame: UnsafePointer<ap_feature_frame>, _ vote: UnsafeMutablePointer<ap_vote>,
+                         _ error: UnsafeMutablePointer<ap_error>) -> ap_status {
+        vote.pointee.struct_size = UInt32(MemoryLayout<ap_vote>.size)
+        vote.pointee.direction = 0
+        vote.pointee.confidence = 0
+        vote.pointee.rationale_len = 0
+        return function(instance, frame, vote, error)
+    }
+}
