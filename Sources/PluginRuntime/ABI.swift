@@ -23,7 +23,9 @@ public enum ABI {
         AP_CAPABILITY_WEBHOOK_V1: webhookSize,
     ]
 
-    /// The host's Swift toolchain, spelt as the SDK records it in descriptors.
+    /// The host's Swift toolchain, spelt as the SDK records it in descriptors
+    /// (`swiftToolchain` in AlphaPlusSDK). Kept as a copy because the host
+    /// does not link the plugin-side SDK; a test compares the two spellings.
     public static let swiftToolchain: String = {
         #if compiler(>=7.0)
         return "swift-7+"
