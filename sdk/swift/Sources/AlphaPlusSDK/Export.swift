@@ -152,10 +152,17 @@ private func guarded(_ err: UnsafeMutablePointer<ap_error>?, _ body: () throws -
         try body()
         return ap_status(AP_OK)
     } catch {
-        let failure = PluginError.from(error)
-        err?.set(failure.message)
-        return failure.status
+        return failed(error, err)
     }
+}
+
+/// Reports a thrown error through the contract: its message into `err`,
+/// its status returned. Kept out of line: it is the cold path.
+@inline(never)
+private func failed(_ error: any Error, _ err: UnsafeMutablePointer<ap_error>?) -> ap_status {
+    let failure = PluginError.from(error)
+    err?.set(failure.message)
+    return failure.status
 }
 
 /// One table per capability, shared by every exported type: they dispatch
@@ -166,7 +173,12 @@ enum CapabilityTables {
         evaluate: { instance, frame, vote, err in
             // A guaranteed reference: no retain/release of the box per frame.
             Unmanaged<InstanceBox>.fromOpaque(UnsafeRawPointer(instance!))._withUnsafeGuaranteedRef { box in
-                guarded(err) { try box.head!.evaluate(FeatureFrame(frame!)).write(to: vote!) }
+                do {
+                    try box.head!.evaluate(FeatureFrame(frame!)).write(to: vote!)
+                    return ap_status(AP_OK)
+                } catch {
+                    return failed(error, err)
+                }
             }
         },
         on_event: { instance, event in

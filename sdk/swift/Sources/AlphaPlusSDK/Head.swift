@@ -145,7 +145,7 @@ public final class IndicatorKey {
         self.utf8 = Array(name.utf8)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     func index(in frame: UnsafePointer<ap_feature_frame>) -> Int {
         if !isResolved || resolvedLayout != frame.pointee.layout_id { resolve(in: frame) }
         return index
@@ -253,7 +253,7 @@ public struct FeatureFrame {
     public var book: BookFeatures? { raw.pointee.book.map(BookFeatures.init) }
 
     /// The indicator's value, NaN when absent or still warming up.
-    @inlinable
+    @inlinable @inline(__always)
     public subscript(_ key: IndicatorKey) -> Double {
         let index = key.index(in: raw)
         // The bound check keeps a host that reuses a layout id for other
