@@ -63,7 +63,8 @@ func withAPStr<R>(_ text: String, _ body: (ap_str) throws -> R) rethrows -> R {
 }
 
 extension ap_error {
-    static func empty() -> ap_error {
+    /// A caller-side error buffer, ready to pass to a plugin.
+    public static func empty() -> ap_error {
         var error = ap_error()
         error.struct_size = UInt32(MemoryLayout<ap_error>.size)
         return error

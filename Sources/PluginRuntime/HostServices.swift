@@ -8,7 +8,6 @@ import Logging
 public final class HostServices: @unchecked Sendable {
     public typealias EventSink = @Sendable (HostContext, UnsafePointer<ap_event_header>) -> Void
 
-    let api: UnsafePointer<ap_host_api>
     private let lock = NSLock()
     private var eventSink: EventSink?
     private var metricValues: [MetricKey: Double] = [:]
@@ -25,10 +24,17 @@ public final class HostServices: @unchecked Sendable {
 
     public init(logger: Logger = Logger(label: "alphaplus.plugins")) {
         self.logger = logger
+    }
+
+    /// The services table plugins receive: one for the process, [load]
+    /// lifetime as the contract requires; callers are told apart by context.
+    var api: UnsafePointer<ap_host_api> { Self.permanentTable }
+
+    nonisolated(unsafe) private static let permanentTable: UnsafePointer<ap_host_api> = {
         let table = UnsafeMutablePointer<ap_host_api>.allocate(capacity: 1)
         table.initialize(to: HostServices.table)
-        api = UnsafePointer(table)
-    }
+        return UnsafePointer(table)
+    }()
 
     /// Where emitted market events go (ingest, from the market-data layer).
     public func setEventSink(_ sink: @escaping EventSink) {

@@ -54,7 +54,7 @@ func contract(_ product: String, _ config: String) throws -> (nsPerCall: Double,
     defer { instance.destroy() }
     return instance.withHead { head in
         var vote = ap_vote()
-        var error = ap_error.emptyForBench()
+        var error = ap_error.empty()
         return measure {
             var sum = 0.0
             for _ in 0..<iterations {
@@ -78,11 +78,3 @@ print("  ratio contract/direct (same Swift head):        \(format(swiftPlugin.ns
 print("  overhead of the contract (Swift plugin - direct): \(format(swiftPlugin.nsPerCall - direct.nsPerCall)) ns/call")
 func verdict(_ nsPerCall: Double) -> String { nsPerCall < 10 ? "met" : "NOT met" }
 print("  target < 10 ns per call through the contract:   C plugin \(verdict(cPlugin.nsPerCall)), Swift plugin \(verdict(swiftPlugin.nsPerCall))")
-
-extension ap_error {
-    static func emptyForBench() -> ap_error {
-        var error = ap_error()
-        error.struct_size = UInt32(MemoryLayout<ap_error>.size)
-        return error
-    }
-}
