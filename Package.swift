@@ -44,6 +44,8 @@ let package = Package(
             .product(name: "CAlphaPlus", package: "swift"),
         ], path: "bench/ContractBench"),
 
+        // Finds ../shared/data for the tests that read real market data.
+        .target(name: "SharedTestData", path: "Tests/SharedTestData"),
         .testTarget(name: "PluginRuntimeTests", dependencies: [
             "PluginRuntime", "HostConfig",
             .product(name: "CAlphaPlus", package: "swift"),

@@ -10,11 +10,14 @@ let package = Package(
         .library(name: "AlphaPlusSDK", targets: ["AlphaPlusSDK"]),
         .library(name: "AlphaPlusSDKTesting", targets: ["AlphaPlusSDKTesting"]),
         .library(name: "AlphaPlusJSON", targets: ["AlphaPlusJSON"]),
+        // Venue wire formats and market-data files, decoded into MarketEvents.
+        .library(name: "AlphaPlusFeeds", targets: ["AlphaPlusFeeds"]),
     ],
     targets: [
         .target(name: "CAlphaPlus"),
         .target(name: "AlphaPlusJSON"),
         .target(name: "AlphaPlusSDK", dependencies: ["CAlphaPlus"]),
+        .target(name: "AlphaPlusFeeds", dependencies: ["AlphaPlusSDK"]),
         .target(name: "AlphaPlusSDKTesting", dependencies: ["AlphaPlusSDK", "AlphaPlusJSON"]),
         .testTarget(name: "AlphaPlusSDKTests", dependencies: ["AlphaPlusSDK", "AlphaPlusSDKTesting"]),
         .testTarget(name: "AlphaPlusJSONTests", dependencies: ["AlphaPlusJSON"]),
