@@ -15,4 +15,4 @@ ensure_apt_packages() {
 }
 
 # The system libraries the host links or will link (see `alphaplus doctor`).
-HOST_PACKAGES=(libsqlite3-dev libhiredis-dev libssl-dev libcurl4-openssl-dev)
+HOST_PACKAGES=(zlib1g-dev libsqlite3-dev libhiredis-dev libssl-dev libcurl4-openssl-dev)
