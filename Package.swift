@@ -23,6 +23,8 @@ let package = Package(
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Technical indicators, incremental, equal to TA-Lib.
+        .target(name: "Indicators"),
         .target(name: "HostConfig", dependencies: [
             .product(name: "AlphaPlusJSON", package: "swift"),
             "Yams",
@@ -50,6 +52,10 @@ let package = Package(
             "PluginRuntime", "HostConfig",
             .product(name: "CAlphaPlus", package: "swift"),
         ], exclude: ["Fixtures"]),
+        .testTarget(name: "IndicatorsTests", dependencies: [
+            "Indicators", "SharedTestData",
+            .product(name: "AlphaPlusFeeds", package: "swift"),
+        ]),
         .testTarget(name: "ExamplePluginTests", dependencies: [
             "ExampleSwiftHead",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
