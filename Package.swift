@@ -25,6 +25,12 @@ let package = Package(
         ]),
         // Technical indicators, incremental, equal to TA-Lib.
         .target(name: "Indicators"),
+        // Ingest, candles and feature frames for the streams exchange plugins emit.
+        .target(name: "MarketData", dependencies: [
+            "Indicators", "PluginRuntime",
+            .product(name: "CAlphaPlus", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "HostConfig", dependencies: [
             .product(name: "AlphaPlusJSON", package: "swift"),
             "Yams",
@@ -55,6 +61,12 @@ let package = Package(
         .testTarget(name: "IndicatorsTests", dependencies: [
             "Indicators", "SharedTestData",
             .product(name: "AlphaPlusFeeds", package: "swift"),
+        ]),
+        .testTarget(name: "MarketDataTests", dependencies: [
+            "MarketData", "Indicators", "SharedTestData",
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "AlphaPlusFeeds", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ExamplePluginTests", dependencies: [
             "ExampleSwiftHead",

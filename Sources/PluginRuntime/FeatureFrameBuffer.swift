@@ -7,7 +7,8 @@ import CAlphaPlus
 public final class FeatureFrameBuffer: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<ap_feature_frame>
     public let indicatorNames: [String]
-    private let values: UnsafeMutablePointer<Double>
+    /// The indicator values, in `indicatorNames` order, written in place.
+    public let values: UnsafeMutablePointer<Double>
     private let names: UnsafeMutablePointer<ap_str>
     private let book: UnsafeMutablePointer<ap_book_features>
     private var text: [UnsafeMutablePointer<CChar>] = []

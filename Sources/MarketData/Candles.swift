@@ -1,0 +1,252 @@
+import CAlphaPlus
+
+/// What a timeframe does with a bucket in which nothing traded.
+public enum EmptyBucketPolicy: String, Sendable, CaseIterable {
+    /// No candle: the series has a gap, as the bar files in ../shared do.
+    case skip
+    /// A flat candle at the previous close with zero volume, as venues'
+    /// kline endpoints publish (the default: heads see an even clock).
+    case carryForward = "carry_forward"
+}
+
+/// The timeframes and closing rules of one symbol's candles.
+public struct CandleConfiguration: Sendable, Equatable {
+    /// Bucket lengths in seconds, ascending; each divides the next ones'
+    /// alignment (UTC epoch multiples).
+    public var timeframes: [Int64]
+    /// How long after its end a bucket waits for late trades before the
+    /// clock closes it.
+    public var gracePeriodNs: Int64
+    public var emptyBuckets: EmptyBucketPolicy
+    /// At most this many flat candles are made for one gap; a longer gap
+    /// (a feed down for days) is left as a gap rather than invented.
+    public var maximumFilledBuckets: Int
+
+    public static let standardTimeframes: [Int64] = [60, 300, 900, 3600, 14_400, 86_400]
+
+    public init(timeframes: [Int64] = standardTimeframes, gracePeriodNs: Int64 = 2_000_000_000,
+                emptyBuckets: EmptyBucketPolicy = .carryForward, maximumFilledBuckets: Int = 1_440) {
+        precondition(!timeframes.isEmpty && timeframes == timeframes.sorted() && timeframes.allSatisfy { $0 > 0 },
+                     "timeframes are positive and ascending")
+        self.timeframes = timeframes
+        self.gracePeriodNs = gracePeriodNs
+        self.emptyBuckets = emptyBuckets
+        self.maximumFilledBuckets = maximumFilledBuckets
+    }
+}
+
+/// Aggressor volume inside one candle, for trade-flow imbalance.
+public struct TradeFlow: Sendable, Equatable {
+    public var buyVolume = 0.0
+    public var sellVolume = 0.0
+
+    public init(buyVolume: Double = 0, sellVolume: Double = 0) {
+        self.buyVolume = buyVolume
+        self.sellVolume = sellVolume
+    }
+
+    /// (buy − sell) / (buy + sell) in [−1, 1]; NaN when no aggressor side
+    /// is known.
+    public var imbalance: Double {
+        let total = buyVolume + sellVolume
+        return total > 0 ? (buyVolume - sellVolume) / total : .nan
+    }
+}
+
+/// One timeframe's open bucket.
+struct CandleSlot {
+    let intervalNs: Int64
+    var isOpen = false
+    var candle = ap_candle()
+    var flow = TradeFlow()
+    /// The close of the last candle this slot emitted, for flat fills.
+    var lastClose = Double.nan
+    /// The start of the next bucket nothing has been emitted for.
+    var nextBucketNs = Int64.min
+
+    init(intervalSeconds: Int64) {
+        intervalNs = intervalSeconds * 1_000_000_000
+        candle.interval_s = intervalSeconds
+    }
+
+    func bucket(of timeNs: Int64) -> Int64 {
+        let remainder = timeNs % intervalNs
+        return timeNs - (remainder < 0 ? remainder + intervalNs : remainder)
+    }
+
+    var endNs: Int64 { candle.open_time_ns + intervalNs }
+}
+
+/// Builds one symbol's candles for every configured timeframe, from trades
+/// (into the finest timeframe) or from closed candles of a finer or equal
+/// interval (a bar file, a venue's kline stream). Buckets are aligned to
+/// UTC. A bucket closes when the first event of a later bucket arrives,
+/// when its last sub-candle arrives, or when the clock passes its end plus
+/// the grace period. Closed candles are reported finest first; nothing
+/// allocates per event.
+public struct CandleAggregator {
+    public let configuration: CandleConfiguration
+    private var slots: [CandleSlot]
+    /// Events that arrived for a bucket already closed.
+    public private(set) var lateEvents = 0
+
+    public typealias Emit = (_ timeframeIndex: Int, _ candle: ap_candle, _ flow: TradeFlow) -> Void
+
+    public init(configuration: CandleConfiguration = CandleConfiguration()) {
+        self.configuration = configuration
+        slots = configuration.timeframes.map { CandleSlot(intervalSeconds: $0) }
+    }
+
+    /// A trade: goes into the finest timeframe's bucket.
+    public mutating func addTrade(price: Double, size: Double, aggressor: ap_side, timeNs: Int64, emit: Emit) {
+        let bucket = slots[0].bucket(of: timeNs)
+        guard prepare(slot: 0, bucket: bucket, emit: emit) else { return }
+        if !slots[0].isOpen {
+            open(slot: 0, bucket: bucket, open: price, high: price, low: price)
+        }
+        update(slot: 0) { candle in
+            if price > candle.high { candle.high = price }
+            if price < candle.low { candle.low = price }
+            candle.close = price
+            candle.volume += size
+            candle.trade_count += 1
+        }
+        switch aggressor {
+        case AP_SIDE_BUY: slots[0].flow.buyVolume += size
+        case AP_SIDE_SELL: slots[0].flow.sellVolume += size
+        default: break
+        }
+    }
+
+    /// A closed candle from the feed. It passes through as the timeframe of
+    /// its own interval (when configured) and is merged into every longer
+    /// timeframe it divides. Others are ignored and counted as late.
+    public mutating func addClosedCandle(_ candle: ap_candle, flow: TradeFlow = TradeFlow(), emit: Emit) {
+        var used = false
+        for index in slots.indices {
+            let interval = slots[index].intervalNs
+            let candleInterval = candle.interval_s * 1_000_000_000
+            if interval == candleInterval {
+                used = true
+                guard prepare(slot: index, bucket: candle.open_time_ns, emit: emit) else { continue }
+                slots[index].candle = candle
+                slots[index].flow = flow
+                slots[index].isOpen = true
+                close(slot: index, emit: emit)
+            } else if interval > candleInterval && interval % candleInterval == 0 {
+                used = true
+                merge(candle, flow: flow, into: index, emit: emit)
+            }
+        }
+        if !used { lateEvents += 1 }
+    }
+
+    /// Closes every bucket whose end plus the grace period is at or before
+    /// `nowNs`, and (carrying forward) makes flat candles for buckets that
+    /// passed without a trade.
+    public mutating func advance(to nowNs: Int64, emit: Emit) {
+        for index in slots.indices {
+            let due = nowNs - configuration.gracePeriodNs
+            if slots[index].isOpen && slots[index].endNs <= due {
+                let end = slots[index].endNs
+                close(slot: index, emit: emit)
+                if index == 0 { cascade(from: 0, bucketEndNs: end, emit: emit) }
+            }
+            if index == 0 && configuration.emptyBuckets == .carryForward && !slots[0].isOpen
+                && slots[0].nextBucketNs != .min && !slots[0].lastClose.isNaN {
+                let through = slots[0].bucket(of: due)  // buckets ending at or before `due`
+                fillFlat(slot: 0, upTo: through, emit: emit)
+            }
+        }
+    }
+
+    // MARK: - Buckets
+
+    /// Readies `slot` for an event in `bucket`: closes the open bucket if
+    /// the event belongs to a later one and fills the gap per the policy.
+    /// False when the event is late (its bucket was already emitted).
+    private mutating func prepare(slot index: Int, bucket: Int64, emit: Emit) -> Bool {
+        if slots[index].isOpen {
+            if bucket == slots[index].candle.open_time_ns { return true }
+            if bucket < slots[index].candle.open_time_ns { lateEvents += 1; return false }
+            let end = slots[index].endNs
+            close(slot: index, emit: emit)
+            if index == 0 { cascade(from: 0, bucketEndNs: end, emit: emit) }
+        } else if slots[index].nextBucketNs != .min && bucket < slots[index].nextBucketNs {
+            lateEvents += 1
+            return false
+        }
+        if configuration.emptyBuckets == .carryForward { fillFlat(slot: index, upTo: bucket, emit: emit) }
+        return true
+    }
+
+    /// Flat candles for every bucket from the slot's next one up to (not
+    /// including) `bucket`, unless the gap is longer than allowed.
+    private mutating func fillFlat(slot index: Int, upTo bucket: Int64, emit: Emit) {
+        let slot = slots[index]
+        guard slot.nextBucketNs != .min, !slot.lastClose.isNaN, bucket > slot.nextBucketNs else { return }
+        let missing = (bucket - slot.nextBucketNs) / slot.intervalNs
+        guard missing <= configuration.maximumFilledBuckets else {
+            slots[index].nextBucketNs = bucket
+            return
+        }
+        var start = slot.nextBucketNs
+        while start < bucket {
+            let price = slots[index].lastClose
+            open(slot: index, bucket: start, open: price, high: price, low: price)
+            slots[index].candle.close = price
+            close(slot: index, emit: emit)
+            if index == 0 { cascade(from: 0, bucketEndNs: start + slot.intervalNs, emit: emit) }
+            start += slot.intervalNs
+        }
+    }
+
+    private mutating func open(slot index: Int, bucket: Int64, open: Double, high: Double, low: Double) {
+        let interval = slots[index].candle.interval_s
+        slots[index].candle = ap_candle(open_time_ns: bucket, interval_s: interval, open: open, high: high, low: low,
+                                        close: open, volume: 0, trade_count: 0)
+        slots[index].flow = TradeFlow()
+        slots[index].isOpen = true
+    }
+
+    private mutating func update(slot index: Int, _ body: (inout ap_candle) -> Void) {
+        body(&slots[index].candle)
+    }
+
+    private mutating func close(slot index: Int, emit: Emit) {
+        slots[index].isOpen = false
+        slots[index].lastClose = slots[index].candle.close
+        slots[index].nextBucketNs = slots[index].endNs
+        emit(index, slots[index].candle, slots[index].flow)
+    }
+
+    /// Hands the finest timeframe's just-closed candle to the longer ones.
+    private mutating func cascade(from index: Int, bucketEndNs: Int64, emit: Emit) {
+        let candle = slots[index].candle
+        let flow = slots[index].flow
+        for higher in (index + 1)..<slots.count where slots[higher].intervalNs % slots[index].intervalNs == 0 {
+            merge(candle, flow: flow, into: higher, emit: emit)
+        }
+    }
+
+    private mutating func merge(_ candle: ap_candle, flow: TradeFlow, into index: Int, emit: Emit) {
+        let bucket = slots[index].bucket(of: candle.open_time_ns)
+        guard prepare(slot: index, bucket: bucket, emit: emit) else { return }
+        if !slots[index].isOpen {
+            open(slot: index, bucket: bucket, open: candle.open, high: candle.high, low: candle.low)
+        }
+        update(slot: index) { merged in
+            if candle.high > merged.high { merged.high = candle.high }
+            if candle.low < merged.low { merged.low = candle.low }
+            merged.close = candle.close
+            merged.volume += candle.volume
+            merged.trade_count += candle.trade_count
+        }
+        slots[index].flow.buyVolume += flow.buyVolume
+        slots[index].flow.sellVolume += flow.sellVolume
+        // The bucket's last sub-candle completes it: no need to wait.
+        if candle.open_time_ns + candle.interval_s * 1_000_000_000 >= slots[index].endNs {
+            close(slot: index, emit: emit)
+        }
+    }
+}
