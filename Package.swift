@@ -54,6 +54,13 @@ let package = Package(
 
         // Finds ../shared/data for the tests that read real market data.
         .target(name: "SharedTestData", path: "Tests/SharedTestData"),
+        // Counts heap allocations in the benchmarks (replaces malloc and co.).
+        .target(name: "AllocationCounter", path: "bench/AllocationCounter"),
+        .executableTarget(name: "MarketDataBench", dependencies: [
+            "MarketData", "Indicators", "AllocationCounter",
+            .product(name: "CAlphaPlus", package: "swift"),
+        ], path: "bench/MarketDataBench", swiftSettings: [.swiftLanguageMode(.v5)]),  // top-level script state
+
         .testTarget(name: "PluginRuntimeTests", dependencies: [
             "PluginRuntime", "HostConfig",
             .product(name: "CAlphaPlus", package: "swift"),

@@ -1,18 +1,18 @@
 /// Relative strength index with Wilder's smoothing. The average gain and
 /// loss start as the simple means of the first `period` changes, so the
 /// first value comes with the (period + 1)-th close.
-public struct RelativeStrengthIndex {
-    public let period: Int
+struct RelativeStrengthIndex {
+    let period: Int
     private var previous = Double.nan
     private var changes = 0
     private var averageGain = 0.0
     private var averageLoss = 0.0
 
-    public init(period: Int) {
+    init(period: Int) {
         self.period = period
     }
 
-    public mutating func update(_ close: Double) -> Double {
+    mutating func update(_ close: Double) -> Double {
         defer { previous = close }
         guard !previous.isNaN else { return .nan }
         let change = close - previous
@@ -36,14 +36,14 @@ public struct RelativeStrengthIndex {
 /// MACD as TA-Lib computes it: both EMAs start on the same bar (the fast
 /// one is seeded on the `fast` closes before the slow one's first value),
 /// and the signal line is an EMA of MACD seeded with its simple mean.
-public struct MovingAverageConvergenceDivergence {
-    public let fast: Int, slow: Int, signal: Int
+struct MovingAverageConvergenceDivergence {
+    let fast: Int, slow: Int, signal: Int
     private var fastAverage: ExponentialMovingAverage
     private var slowAverage: ExponentialMovingAverage
     private var signalAverage: ExponentialMovingAverage
     private var index = 0
 
-    public init(fast: Int = 12, slow: Int = 26, signal: Int = 9) {
+    init(fast: Int = 12, slow: Int = 26, signal: Int = 9) {
         precondition(fast < slow, "the fast period is shorter than the slow one")
         self.fast = fast
         self.slow = slow
@@ -54,7 +54,7 @@ public struct MovingAverageConvergenceDivergence {
     }
 
     /// (macd, signal, histogram), all NaN until the signal line exists.
-    public mutating func update(_ close: Double) -> (macd: Double, signal: Double, histogram: Double) {
+    mutating func update(_ close: Double) -> (macd: Double, signal: Double, histogram: Double) {
         defer { index += 1 }
         let slowValue = slowAverage.update(close)
         let fastValue = index >= slow - fast ? fastAverage.update(close) : .nan
@@ -66,25 +66,38 @@ public struct MovingAverageConvergenceDivergence {
     }
 }
 
-/// Slow stochastic (TA-Lib STOCH with SMA smoothing of %K and %D).
-public struct Stochastic {
+/// The highest high and lowest low of the last `period` bars, shared by
+/// the stochastic and Williams %R.
+struct HighLowRange {
     private var highs: Window
     private var lows: Window
+
+    init(period: Int, in arena: inout Arena) {
+        highs = Window(capacity: period, in: &arena)
+        lows = Window(capacity: period, in: &arena)
+    }
+
+    /// Nil until `period` bars were seen.
+    mutating func update(high: Double, low: Double) -> (highest: Double, lowest: Double)? {
+        highs.push(high)
+        lows.push(low)
+        guard highs.isFull else { return nil }
+        return (highs.extremes.highest, lows.extremes.lowest)
+    }
+}
+
+/// Slow stochastic (TA-Lib STOCH with SMA smoothing of %K and %D).
+struct Stochastic {
     private var slowK: SimpleMovingAverage
     private var slowD: SimpleMovingAverage
 
-    public init(fastK: Int = 14, slowK: Int = 3, slowD: Int = 3) {
-        highs = Window(capacity: fastK)
-        lows = Window(capacity: fastK)
-        self.slowK = SimpleMovingAverage(period: slowK)
-        self.slowD = SimpleMovingAverage(period: slowD)
+    init(slowK: Int = 3, slowD: Int = 3, in arena: inout Arena) {
+        self.slowK = SimpleMovingAverage(period: slowK, in: &arena)
+        self.slowD = SimpleMovingAverage(period: slowD, in: &arena)
     }
 
-    public mutating func update(high: Double, low: Double, close: Double) -> (k: Double, d: Double) {
-        highs.push(high)
-        lows.push(low)
-        guard highs.isFull else { return (.nan, .nan) }
-        let highest = highs.extremes.highest, lowest = lows.extremes.lowest
+    /// Takes the bar's close and the fast-%K window's extremes.
+    mutating func update(close: Double, highest: Double, lowest: Double) -> (k: Double, d: Double) {
         let range = (highest - lowest) / 100.0
         let fastK = range != 0 ? (close - lowest) / range : 0
         let k = slowK.update(fastK)
@@ -94,49 +107,36 @@ public struct Stochastic {
     }
 }
 
-/// Williams %R over `period` bars, in [-100, 0].
-public struct WilliamsPercentR {
-    private var highs: Window
-    private var lows: Window
-
-    public init(period: Int = 14) {
-        highs = Window(capacity: period)
-        lows = Window(capacity: period)
-    }
-
-    public mutating func update(high: Double, low: Double, close: Double) -> Double {
-        highs.push(high)
-        lows.push(low)
-        guard highs.isFull else { return .nan }
-        let highest = highs.extremes.highest, lowest = lows.extremes.lowest
-        let range = (highest - lowest) / -100.0
-        return range != 0 ? (highest - close) / range : 0
-    }
+/// Williams %R, in [-100, 0], from the window's extremes.
+@inline(__always)
+func williamsPercentR(close: Double, highest: Double, lowest: Double) -> Double {
+    let range = (highest - lowest) / -100.0
+    return range != 0 ? (highest - close) / range : 0
 }
 
 /// Commodity channel index: (typical - mean) / (0.015 × mean deviation).
 /// The mean deviation has no running form, so each update reads the
 /// window once: O(period), with period fixed.
-public struct CommodityChannelIndex {
-    public let period: Int
+struct CommodityChannelIndex {
+    let period: Int
     private var typicals: Window
 
-    public init(period: Int = 20) {
+    init(period: Int = 20, in arena: inout Arena) {
         self.period = period
-        typicals = Window(capacity: period)
+        typicals = Window(capacity: period, in: &arena)
     }
 
-    public mutating func update(high: Double, low: Double, close: Double) -> Double {
+    mutating func update(high: Double, low: Double, close: Double) -> Double {
         let typical = (high + low + close) / 3
         typicals.push(typical)
         guard typicals.isFull else { return .nan }
         // Summed in storage order, as TA-Lib's circular buffer does, so a
         // close equal to the mean gives exactly 0 here as there.
         var mean = 0.0
-        for value in typicals.storage { mean += value }
+        for value in typicals.values { mean += value }
         mean /= Double(period)
         var deviation = 0.0
-        for value in typicals.storage { deviation += abs(value - mean) }
+        for value in typicals.values { deviation += abs(value - mean) }
         let distance = typical - mean
         guard distance != 0, deviation != 0 else { return 0 }
         return distance / (0.015 * (deviation / Double(period)))
@@ -145,21 +145,21 @@ public struct CommodityChannelIndex {
 
 /// Money flow index over `period` bars. As in TA-Lib, a window whose total
 /// money flow is below 1 gives 0.
-public struct MoneyFlowIndex {
-    public let period: Int
+struct MoneyFlowIndex {
+    let period: Int
     private var positive: Window
     private var negative: Window
     private var positiveSum = 0.0
     private var negativeSum = 0.0
     private var previousTypical = Double.nan
 
-    public init(period: Int = 14) {
+    init(period: Int = 14, in arena: inout Arena) {
         self.period = period
-        positive = Window(capacity: period)
-        negative = Window(capacity: period)
+        positive = Window(capacity: period, in: &arena)
+        negative = Window(capacity: period, in: &arena)
     }
 
-    public mutating func update(high: Double, low: Double, close: Double, volume: Double) -> Double {
+    mutating func update(high: Double, low: Double, close: Double, volume: Double) -> Double {
         let typical = (high + low + close) / 3.0
         defer { previousTypical = typical }
         guard !previousTypical.isNaN else { return .nan }

@@ -1,19 +1,19 @@
 /// Wilder's directional movement: +DI, −DI and ADX, as TA-Lib computes
 /// them. The smoothed +DM, −DM and TR start as sums over bars 1…period−1;
 /// DI appears on bar `period`, ADX (the smoothed DX) on bar 2 × period − 1.
-public struct DirectionalMovement {
-    public let period: Int
+struct DirectionalMovement {
+    let period: Int
     private var previousHigh = Double.nan, previousLow = 0.0, previousClose = 0.0
     private var bars = 0
     private var plusDM = 0.0, minusDM = 0.0, trueRange = 0.0
     private var dxSum = 0.0, adx = Double.nan
     private var dxCount = 0
 
-    public init(period: Int = 14) {
+    init(period: Int = 14) {
         self.period = period
     }
 
-    public mutating func update(high: Double, low: Double, close: Double) -> (adx: Double, plusDI: Double, minusDI: Double) {
+    mutating func update(high: Double, low: Double, close: Double) -> (adx: Double, plusDI: Double, minusDI: Double) {
         guard !previousHigh.isNaN else {
             previousHigh = high; previousLow = low; previousClose = close
             return (.nan, .nan, .nan)

@@ -1,11 +1,11 @@
 /// True range: the largest of high − low, |high − previous close| and
 /// |low − previous close|. Undefined on the first bar.
-public struct TrueRange {
+struct TrueRange {
     private var previousClose = Double.nan
 
-    public init() {}
+    init() {}
 
-    public mutating func update(high: Double, low: Double, close: Double) -> Double {
+    mutating func update(high: Double, low: Double, close: Double) -> Double {
         defer { previousClose = close }
         guard !previousClose.isNaN else { return .nan }
         var range = high - low
@@ -20,17 +20,17 @@ public struct TrueRange {
 /// Average true range with Wilder's smoothing, seeded with the simple mean
 /// of the first `period` true ranges (bars 1…period); the normalised ATR
 /// is ATR / close × 100.
-public struct AverageTrueRange {
-    public let period: Int
+struct AverageTrueRange {
+    let period: Int
     private var trueRange = TrueRange()
     private var seen = 0
     private var average = 0.0
 
-    public init(period: Int = 14) {
+    init(period: Int = 14) {
         self.period = period
     }
 
-    public mutating func update(high: Double, low: Double, close: Double) -> (trueRange: Double, atr: Double, natr: Double) {
+    mutating func update(high: Double, low: Double, close: Double) -> (trueRange: Double, atr: Double, natr: Double) {
         let range = trueRange.update(high: high, low: low, close: close)
         guard !range.isNaN else { return (.nan, .nan, .nan) }
         let n = Double(period)
@@ -50,21 +50,21 @@ public struct AverageTrueRange {
 
 /// Bollinger bands: SMA middle band ± `deviations` population standard
 /// deviations, the variance taken from running sums as TA-Lib does.
-public struct BollingerBands {
-    public let period: Int
-    public let deviations: Double
+struct BollingerBands {
+    let period: Int
+    let deviations: Double
     private var middle: SimpleMovingAverage
     private var squares: Window
     private var squareTotal = 0.0
 
-    public init(period: Int = 20, deviations: Double = 2) {
+    init(period: Int = 20, deviations: Double = 2, in arena: inout Arena) {
         self.period = period
         self.deviations = deviations
-        middle = SimpleMovingAverage(period: period)
-        squares = Window(capacity: period)
+        middle = SimpleMovingAverage(period: period, in: &arena)
+        squares = Window(capacity: period, in: &arena)
     }
 
-    public mutating func update(_ close: Double) -> (upper: Double, middle: Double, lower: Double) {
+    mutating func update(_ close: Double) -> (upper: Double, middle: Double, lower: Double) {
         let mean = middle.update(close)
         let square = close * close
         squareTotal += square

@@ -1,12 +1,12 @@
 /// On-balance volume: adds the bar's volume when the close rises, subtracts
 /// it when it falls; starts at the first bar's volume.
-public struct OnBalanceVolume {
+struct OnBalanceVolume {
     private var previousClose = Double.nan
     private var total = 0.0
 
-    public init() {}
+    init() {}
 
-    public mutating func update(close: Double, volume: Double) -> Double {
+    mutating func update(close: Double, volume: Double) -> Double {
         if previousClose.isNaN {
             total = volume
         } else if close > previousClose {
@@ -21,14 +21,14 @@ public struct OnBalanceVolume {
 
 /// Volume-weighted average of the typical price, anchored at each UTC day
 /// (the session VWAP venues and charting tools show).
-public struct SessionVWAP {
+struct SessionVWAP {
     private var day = Int64.min
     private var weighted = 0.0
     private var volume = 0.0
 
-    public init() {}
+    init() {}
 
-    public mutating func update(openTimeNs: Int64, high: Double, low: Double, close: Double, volume barVolume: Double) -> Double {
+    mutating func update(openTimeNs: Int64, high: Double, low: Double, close: Double, volume barVolume: Double) -> Double {
         let barDay = openTimeNs >= 0 ? openTimeNs / 86_400_000_000_000 : (openTimeNs + 1) / 86_400_000_000_000 - 1
         if barDay != day {
             day = barDay

@@ -83,10 +83,12 @@ struct CandleSlot {
 /// UTC. A bucket closes when the first event of a later bucket arrives,
 /// when its last sub-candle arrives, or when the clock passes its end plus
 /// the grace period. Closed candles are reported finest first; nothing
-/// allocates per event.
-public struct CandleAggregator {
+/// allocates per event (the slots live in one buffer the aggregator owns,
+/// so it cannot be copied).
+public struct CandleAggregator: ~Copyable {
     public let configuration: CandleConfiguration
-    private var slots: [CandleSlot]
+    private let slots: UnsafeMutablePointer<CandleSlot>
+    private let slotCount: Int
     /// Events that arrived for a bucket already closed.
     public private(set) var lateEvents = 0
 
@@ -94,7 +96,16 @@ public struct CandleAggregator {
 
     public init(configuration: CandleConfiguration = CandleConfiguration()) {
         self.configuration = configuration
-        slots = configuration.timeframes.map { CandleSlot(intervalSeconds: $0) }
+        slotCount = configuration.timeframes.count
+        slots = .allocate(capacity: slotCount)
+        for (index, seconds) in configuration.timeframes.enumerated() {
+            (slots + index).initialize(to: CandleSlot(intervalSeconds: seconds))
+        }
+    }
+
+    deinit {
+        slots.deinitialize(count: slotCount)
+        slots.deallocate()
     }
 
     /// A trade: goes into the finest timeframe's bucket.
@@ -123,7 +134,7 @@ public struct CandleAggregator {
     /// timeframe it divides. Others are ignored and counted as late.
     public mutating func addClosedCandle(_ candle: ap_candle, flow: TradeFlow = TradeFlow(), emit: Emit) {
         var used = false
-        for index in slots.indices {
+        for index in 0..<slotCount {
             let interval = slots[index].intervalNs
             let candleInterval = candle.interval_s * 1_000_000_000
             if interval == candleInterval {
@@ -145,7 +156,7 @@ public struct CandleAggregator {
     /// `nowNs`, and (carrying forward) makes flat candles for buckets that
     /// passed without a trade.
     public mutating func advance(to nowNs: Int64, emit: Emit) {
-        for index in slots.indices {
+        for index in 0..<slotCount {
             let due = nowNs - configuration.gracePeriodNs
             if slots[index].isOpen && slots[index].endNs <= due {
                 let end = slots[index].endNs
@@ -224,7 +235,7 @@ public struct CandleAggregator {
     private mutating func cascade(from index: Int, bucketEndNs: Int64, emit: Emit) {
         let candle = slots[index].candle
         let flow = slots[index].flow
-        for higher in (index + 1)..<slots.count where slots[higher].intervalNs % slots[index].intervalNs == 0 {
+        for higher in (index + 1)..<slotCount where slots[higher].intervalNs % slots[index].intervalNs == 0 {
             merge(candle, flow: flow, into: higher, emit: emit)
         }
     }

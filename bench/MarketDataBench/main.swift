@@ -1,0 +1,158 @@
+// Market-data throughput and allocations, measured in one run on real bars
+// from ../shared/data:
+//
+//     swift run -c release MarketDataBench [rounds]
+//
+// Prints bars per second through the indicators, through candles plus
+// indicators plus frames, and through the whole ingest path; trades per
+// second through ingest into candles; and heap allocations per event after
+// warm-up (the hot path's target is 0).
+import AllocationCounter
+import CAlphaPlus
+import Foundation
+import Indicators
+import MarketData
+
+let rounds = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 40 : 40
+
+func monotonicNs() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+}
+
+/// Runs `body` (which processes `events` events) and reports events per
+/// second and heap allocations per event.
+func measure(_ events: Int, _ body: () -> Void) -> (perSecond: Double, allocationsPerEvent: Double) {
+    let allocationsBefore = ap_allocation_count()
+    let start = monotonicNs()
+    body()
+    let elapsed = Double(monotonicNs() - start) / 1e9
+    let allocations = Double(ap_allocation_count() - allocationsBefore)
+    return (Double(events) / elapsed, allocations / Double(events))
+}
+
+func format(_ perSecond: Double) -> String { String(format: "%.2f million/s", perSecond / 1e6) }
+func ratio(_ value: Double) -> String { String(format: "%.2fx", value) }
+
+let dataRoot = ProcessInfo.processInfo.environment["ALPHAPLUS_SHARED_DATA"]
+    ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data").path
+let barsFile = dataRoot + "/nautilus_trader/btc-perp-20211231-20220201_1m.csv"
+guard let text = try? String(contentsOfFile: barsFile, encoding: .utf8) else {
+    print("skipped: \(barsFile) is not here (the shared market data sits in ../shared/data beside the checkout)")
+    exit(0)
+}
+
+// FTX BTC-PERP 1m bars: "YYYY-MM-DD HH:MM:SS.ffffff,open,high,low,close,volume" (UTC).
+func utcSeconds(_ stamp: Substring) -> Int64 {
+    let digits = stamp.utf8.map { Int64($0) - 48 }
+    func number(_ from: Int, _ count: Int) -> Int64 { digits[from..<(from + count)].reduce(0) { $0 * 10 + $1 } }
+    var components = DateComponents()
+    components.year = Int(number(0, 4)); components.month = Int(number(5, 2)); components.day = Int(number(8, 2))
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: "UTC")!
+    let midnight = Int64(calendar.date(from: components)!.timeIntervalSince1970)
+    return midnight + number(11, 2) * 3600 + number(14, 2) * 60 + number(17, 2)
+}
+var bars: [Bar] = []
+for line in text.split(separator: "\n").dropFirst() {
+    let f = line.split(separator: ",")
+    bars.append(Bar(openTimeNs: utcSeconds(f[0]) * 1_000_000_000, open: Double(f[1])!, high: Double(f[2])!,
+                    low: Double(f[3])!, close: Double(f[4])!, volume: Double(f[5])!))
+}
+let spanNs = Int64(bars.count) * 60_000_000_000
+let totalBars = bars.count * rounds
+print("market data: \(bars.count) FTX BTC-PERP 1m bars x \(rounds) rounds = \(totalBars) bars, one core")
+
+// 1. The indicator set alone.
+var sink = 0.0
+let values = UnsafeMutablePointer<Double>.allocate(capacity: IndicatorSet.columns.count)
+let indicatorsOnly = measure(totalBars) {
+    var indicators = IndicatorSet()
+    for round in 0..<rounds {
+        let shift = Int64(round) * spanNs
+        for var bar in bars {
+            bar.openTimeNs += shift
+            indicators.update(bar, into: values)
+            sink += values[4]
+        }
+    }
+}
+
+// 2. Candles for six timeframes, the indicators of every close, frames.
+var aggregator = CandleAggregator()
+let producers = CandleConfiguration.standardTimeframes.map { FrameProducer(venue: "ftx", symbol: "BTC-PERP", timeframeSeconds: $0) }
+var frames = 0
+let candlesAndIndicators = measure(totalBars) {
+    for round in 0..<rounds {
+        let shift = Int64(round) * spanNs
+        for bar in bars {
+            let candle = ap_candle(open_time_ns: bar.openTimeNs + shift, interval_s: 60, open: bar.open, high: bar.high,
+                                   low: bar.low, close: bar.close, volume: bar.volume, trade_count: 0)
+            aggregator.addClosedCandle(candle) { index, closed, flow in
+                let frame = producers[index].close(closed, flow: flow, book: nil, nowNs: 0)
+                sink += frame.pointee.indicator_values[4]
+                frames += 1
+            }
+        }
+    }
+}
+
+// 3. The whole ingest path: C events as emit_event lends them, checked,
+//    routed to candles, indicators and frames.
+let venue = strdup("ftx")!, symbol = strdup("BTC-PERP")!
+func header(_ kind: ap_event_kind, _ size: Int) -> ap_event_header {
+    ap_event_header(struct_size: UInt32(size), kind: kind.rawValue, venue: ap_str(ptr: venue, len: 3),
+                    symbol: ap_str(ptr: symbol, len: 8), exchange_ts_ns: 0, local_ts_ns: 0)
+}
+let pipeline = MarketPipeline(clock: { Int64.max / 4 }) { frame in sink += frame.pointee.indicator_values[4] }
+var candleEvent = ap_candle_event(header: header(AP_EVENT_CANDLE, MemoryLayout<ap_candle_event>.size), candle: ap_candle(), closed: 1)
+func ingestRound(_ round: Int) {
+    let shift = Int64(round) * spanNs
+    withUnsafeMutablePointer(to: &candleEvent) { event in
+        let raw = UnsafeRawPointer(event).assumingMemoryBound(to: ap_event_header.self)
+        for bar in bars {
+            event.pointee.header.exchange_ts_ns = bar.openTimeNs + shift
+            event.pointee.candle = ap_candle(open_time_ns: bar.openTimeNs + shift, interval_s: 60, open: bar.open, high: bar.high,
+                                             low: bar.low, close: bar.close, volume: bar.volume, trade_count: 0)
+            pipeline.ingest(raw)
+        }
+    }
+}
+ingestRound(0)  // warm-up: the stream's state and frames are made once
+let fullIngest = measure(bars.count * (rounds - 1)) { for round in 1..<rounds { ingestRound(round) } }
+precondition(pipeline.acceptedEvents == totalBars, "every bar is accepted")
+
+// 4. Trades through ingest into candles (one trade every 100 ms).
+let tradeCount = 2_000_000
+var tradeEvent = ap_trade_event(header: header(AP_EVENT_TRADE, MemoryLayout<ap_trade_event>.size),
+                                price: ap_decimal(mantissa: 0, exponent: -2), size: ap_decimal(mantissa: 150, exponent: -3),
+                                aggressor: AP_SIDE_BUY.rawValue, trade_id: ap_str(ptr: nil, len: 0), sequence: 0)
+let trades = MarketPipeline(clock: { Int64.max / 4 }) { frame in sink += frame.pointee.indicator_values[4] }
+func ingestTrades(_ range: Range<Int>) {
+    withUnsafeMutablePointer(to: &tradeEvent) { event in
+        let raw = UnsafeRawPointer(event).assumingMemoryBound(to: ap_event_header.self)
+        for index in range {
+            event.pointee.header.exchange_ts_ns = 1_640_995_200_000_000_000 + Int64(index) * 100_000_000
+            event.pointee.price.mantissa = 4_700_000 + Int64((index &* 7919) % 2_000) - 1_000
+            event.pointee.sequence = UInt64(index + 1)
+            event.pointee.aggressor = index % 3 == 0 ? AP_SIDE_SELL.rawValue : AP_SIDE_BUY.rawValue
+            trades.ingest(raw)
+        }
+    }
+}
+ingestTrades(0..<10_000)
+let tradeIngest = measure(tradeCount - 10_000) { ingestTrades(10_000..<tradeCount) }
+precondition(trades.acceptedEvents == tradeCount, "every trade is accepted")
+
+print("  indicators only (23 TA-Lib columns + VWAP):     \(format(indicatorsOnly.perSecond)) bars")
+print("  candles (6 timeframes) + indicators + frames:   \(format(candlesAndIndicators.perSecond)) bars (\(frames) frames)")
+print("  full ingest (C event -> checks -> candles -> frames): \(format(fullIngest.perSecond)) bars")
+print("  trades through ingest into candles:             \(format(tradeIngest.perSecond)) trades")
+print("  ratio candles+indicators / target 5 million bars/s: \(ratio(candlesAndIndicators.perSecond / 5e6))")
+print("  ratio full ingest / target 5 million bars/s:        \(ratio(fullIngest.perSecond / 5e6))")
+print("  ratio full ingest / indicators only:                \(ratio(fullIngest.perSecond / indicatorsOnly.perSecond))")
+print(String(format: "  heap allocations per event after warm-up: bars %.4f, trades %.4f (target 0)",
+             fullIngest.allocationsPerEvent, tradeIngest.allocationsPerEvent))
+if sink == 42 { print("") }  // keeps the results alive
