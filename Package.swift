@@ -29,6 +29,7 @@ let package = Package(
         ]),
         .executableTarget(name: "alphaplus", dependencies: [
             "PluginRuntime", "HostConfig",
+            .product(name: "AlphaPlusFeeds", package: "swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
