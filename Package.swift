@@ -9,6 +9,8 @@ let package = Package(
         // Bundled plugins: each a shared library the host loads with dlopen.
         .library(name: "ap-example-swift-head", type: .dynamic, targets: ["ExampleSwiftHead"]),
         .library(name: "ap-example-c-head", type: .dynamic, targets: ["ExampleCHead"]),
+        .library(name: "ap-exchange-sim", type: .dynamic, targets: ["ExchangeSimEntry"]),
+        .library(name: "ap-exchange-replay", type: .dynamic, targets: ["ExchangeReplayEntry"]),
     ],
     dependencies: [
         // The SDK, used by path exactly as a third-party plugin uses it.
@@ -37,6 +39,7 @@ let package = Package(
         ]),
         .executableTarget(name: "alphaplus", dependencies: [
             "PluginRuntime", "HostConfig",
+            .product(name: "AlphaPlusFeeds", package: "swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -46,6 +49,18 @@ let package = Package(
         // Built against the header alone: no SDK module, just the include path.
         .target(name: "ExampleCHead", path: "Plugins/ExampleCHead", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../sdk/include")]),
+
+        // Connector plugins. Each entry point is a target of its own so that the
+        // tests can link several plugins into one binary.
+        .target(name: "ExchangeSim", dependencies: [.product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/ExchangeSim/Sim"),
+        .target(name: "ExchangeSimEntry", dependencies: ["ExchangeSim", .product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/ExchangeSim/Entry"),
+        .target(name: "ExchangeReplay", dependencies: [
+            .product(name: "AlphaPlusSDK", package: "swift"), .product(name: "AlphaPlusFeeds", package: "swift"),
+        ], path: "Plugins/ExchangeReplay/Replay"),
+        .target(name: "ExchangeReplayEntry", dependencies: ["ExchangeReplay", .product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/ExchangeReplay/Entry"),
 
         .executableTarget(name: "ContractBench", dependencies: [
             "PluginRuntime", "ExampleSwiftHead",
@@ -78,6 +93,11 @@ let package = Package(
         .testTarget(name: "ExamplePluginTests", dependencies: [
             "ExampleSwiftHead",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
+        ]),
+        .testTarget(name: "ExchangePluginTests", dependencies: [
+            "ExchangeSim", "ExchangeReplay", "SharedTestData",
+            .product(name: "AlphaPlusSDKTesting", package: "swift"),
+            .product(name: "AlphaPlusFeeds", package: "swift"),
         ]),
     ]
 )

@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "AlphaPlusSDK", dependencies: ["CAlphaPlus"]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "AlphaPlusFeeds", dependencies: ["AlphaPlusSDK", "CZlib"]),
-        .testTarget(name: "AlphaPlusFeedsTests", dependencies: ["AlphaPlusFeeds"]),
+        .testTarget(name: "AlphaPlusFeedsTests", dependencies: ["AlphaPlusFeeds"], exclude: ["Fixtures"]),
         .target(name: "AlphaPlusSDKTesting", dependencies: ["AlphaPlusSDK", "AlphaPlusJSON"]),
         .testTarget(name: "AlphaPlusSDKTests", dependencies: ["AlphaPlusSDK", "AlphaPlusSDKTesting"]),
         .testTarget(name: "AlphaPlusJSONTests", dependencies: ["AlphaPlusJSON"]),

@@ -289,6 +289,11 @@ public final class TestInstance {
         }
     }
 
+    public func unsubscribe(symbol: String) throws {
+        let exchange = try exchange()
+        try withAPStr(symbol) { symbol in try call { exchange.pointee.unsubscribe($0, symbol, $1) } }
+    }
+
     /// Delivers and returns the result the plugin completed with, or nil if
     /// it has not completed yet (it may complete after a timer; the result
     /// then appears in `TestHost.completions`).
