@@ -38,7 +38,8 @@ let package = Package(
             "Yams",
         ]),
         .executableTarget(name: "alphaplus", dependencies: [
-            "PluginRuntime", "HostConfig",
+            "PluginRuntime", "HostConfig", "Indicators", "MarketData",
+            .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

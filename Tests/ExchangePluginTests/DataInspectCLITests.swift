@@ -5,23 +5,8 @@ import XCTest
 /// `alphaplus data inspect` on the shared market data, as an operator runs it.
 final class DataInspectCLITests: XCTestCase {
     private func inspect(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        var products = Bundle(for: Self.self).bundleURL
-        if products.pathExtension == "xctest" { products.deleteLastPathComponent() }
-        let binary = products.appendingPathComponent("alphaplus").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw XCTSkip("\(binary) is missing: run `swift build` before `swift test` (scripts/test does)")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["data", "inspect"] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        let result = try AlphaPlusCLI.run(["data", "inspect"] + arguments)
+        return (result.status, result.out, result.err)
     }
 
     func testFreqtradeBarsWithGapsAsText() throws {

@@ -1,0 +1,38 @@
+import Foundation
+import XCTest
+
+/// Runs the built `alphaplus` executable as an operator would.
+public enum AlphaPlusCLI {
+    public struct Result {
+        public var status: Int32
+        public var out: String
+        public var err: String
+    }
+
+    /// The build products folder the test binary runs from.
+    public static let products: URL = {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        if url.pathExtension == "xctest" { url.deleteLastPathComponent() }
+        return url
+    }()
+
+    public static func run(_ arguments: [String]) throws -> Result {
+        let binary = products.appendingPathComponent("alphaplus").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw XCTSkip("\(binary) is missing: run `swift build` before `swift test` (scripts/test does)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // stdout first: the commands write little to stderr (under a pipe's 64 KiB).
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
+                      err: String(decoding: errData, as: UTF8.self))
+    }
+}
