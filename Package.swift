@@ -40,6 +40,7 @@ let package = Package(
         .executableTarget(name: "alphaplus", dependencies: [
             "PluginRuntime", "HostConfig", "Indicators", "MarketData",
             .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -45,6 +45,18 @@ public struct InstanceConfig: Sendable {
     public var id: String
     public var plugin: String
     public var settings: JSONValue
+    /// What an exchange instance is asked to stream once started.
+    public var subscriptions: [SubscriptionConfig]
+}
+
+/// `subscribe:` of an exchange instance: one symbol and its streams.
+public struct SubscriptionConfig: Sendable, Equatable {
+    public static let streamNames = ["trades", "quotes", "book", "candles", "news"]
+    /// Canonical, e.g. "BTC-USDT".
+    public var symbol: String
+    public var streams: [String]
+    /// Levels per side for the book stream; 0: the venue's default.
+    public var bookDepth: Int
 }
 
 /// `config/tenants/<id>.yaml`. This first form lists plugin instances;
@@ -64,13 +76,30 @@ public struct TenantConfig: Sendable {
         }
         var instances: [InstanceConfig] = []
         for node in try top["instances"]?.sequence() ?? [] {
-            let fields = try node.mapping(allowed: ["id", "plugin", "settings"])
+            let fields = try node.mapping(allowed: ["id", "plugin", "settings", "subscribe"])
             guard let instanceID = fields["id"] else { throw node.error("instance is missing field 'id'") }
             guard let plugin = fields["plugin"] else { throw node.error("instance is missing field 'plugin'") }
             let name = try instanceID.string()
             if instances.contains(where: { $0.id == name }) { throw instanceID.error("instance id '\(name)' is used twice") }
+            var subscriptions: [SubscriptionConfig] = []
+            for entry in try fields["subscribe"]?.sequence() ?? [] {
+                let subscription = try entry.mapping(allowed: ["symbol", "streams", "book_depth"])
+                guard let symbol = subscription["symbol"] else { throw entry.error("subscription is missing field 'symbol'") }
+                let streams = try subscription["streams"]?.sequence().map { node throws(ConfigError) in
+                    try node.string(oneOf: SubscriptionConfig.streamNames)
+                } ?? ["trades", "quotes", "book"]
+                var depth = 0
+                if let depthNode = subscription["book_depth"] {
+                    guard case .number(let value) = try depthNode.json(), value >= 0, value <= 10_000, value == value.rounded() else {
+                        throw depthNode.error("book_depth must be a whole number from 0 to 10000")
+                    }
+                    depth = Int(value)
+                }
+                subscriptions.append(SubscriptionConfig(symbol: try symbol.string(), streams: streams, bookDepth: depth))
+            }
             instances.append(InstanceConfig(id: name, plugin: try plugin.string(),
-                                            settings: try fields["settings"]?.json() ?? .object([:])))
+                                            settings: try fields["settings"]?.json() ?? .object([:]),
+                                            subscriptions: subscriptions))
         }
         return TenantConfig(file: path, id: id, instances: instances)
     }

@@ -44,6 +44,7 @@ public final class MarketPipeline: @unchecked Sendable {
     private var dataLossRecords: [DataLoss] = []
     private var dataLossCount = 0
     private var missingEventCount: UInt64 = 0
+    private var framesPerTimeframe: [Int]
 
     public init(configuration: Configuration = Configuration(), clock: @escaping () -> Int64,
                 logger: Logger = Logger(label: "alphaplus.market"), onFrame: @escaping FrameSink) {
@@ -51,6 +52,7 @@ public final class MarketPipeline: @unchecked Sendable {
         self.clock = clock
         self.logger = logger
         self.onFrame = onFrame
+        framesPerTimeframe = [Int](repeating: 0, count: configuration.candles.timeframes.count)
     }
 
     // MARK: - Counters
@@ -64,6 +66,22 @@ public final class MarketPipeline: @unchecked Sendable {
 
     /// Gaps seen and events missing in them, over all streams.
     public var dataLossTotals: (gaps: Int, missingEvents: UInt64) { lock.withLock { (dataLossCount, missingEventCount) } }
+
+    /// Frames produced so far, per timeframe in seconds.
+    public var frameCounts: [(timeframeSeconds: Int64, frames: Int)] {
+        lock.withLock { Array(zip(configuration.candles.timeframes, framesPerTimeframe)) }
+    }
+
+    /// A one-line summary for the operator's log.
+    public var summary: String {
+        let rejected = IngestRejection.allCases.compactMap { reason in
+            rejections(reason) > 0 ? "\(reason)=\(rejections(reason))" : nil
+        }
+        let frames = frameCounts.map { "\($0.timeframeSeconds)s=\($0.frames)" }.joined(separator: " ")
+        let loss = dataLossTotals
+        return "accepted \(acceptedEvents) events; rejected: \(rejected.isEmpty ? "none" : rejected.joined(separator: " ")); "
+            + "frames: \(frames); data loss: \(loss.gaps) gaps, \(loss.missingEvents) events missing"
+    }
 
     /// The canonical symbols seen per venue.
     public var symbols: [(venue: String, symbol: String)] {
@@ -219,6 +237,7 @@ public final class MarketPipeline: @unchecked Sendable {
     }
 
     private func closed(_ stream: Stream, _ index: Int, _ candle: ap_candle, _ flow: TradeFlow) {
+        framesPerTimeframe[index] += 1
         let frame = stream.frames[index].close(candle, flow: flow, book: stream.bookFeatures(flow: flow), nowNs: clock())
         onFrame(frame)
     }

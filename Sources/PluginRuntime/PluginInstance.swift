@@ -77,6 +77,23 @@ public final class PluginInstance: @unchecked Sendable {
         }
     }
 
+    /// Asks a started exchange instance to stream `symbol` (canonical).
+    /// `streams` is a set of ap_stream_flags.
+    public func subscribe(symbol: String, streams: UInt32, bookDepth: UInt32 = 0, candleIntervalSeconds: Int64 = 0) throws(InstanceError) {
+        try onExecutor { () throws(InstanceError) in
+            guard let exchange = plugin.exchange else { throw failure("plugin does not offer \(AP_CAPABILITY_EXCHANGE_V1)") }
+            guard phase == .started else { throw failure("subscribe to \(symbol) before start") }
+            var err = ap_error.empty()
+            let status = withAPStr(symbol) { text in
+                var subscription = ap_subscription(struct_size: UInt32(MemoryLayout<ap_subscription>.size), symbol: text,
+                                                   streams: streams, book_depth: bookDepth,
+                                                   candle_interval_s: candleIntervalSeconds)
+                return exchange.pointee.subscribe(raw, &subscription, &err)
+            }
+            guard status == AP_OK else { throw failure("subscribe to \(symbol) failed (status \(status)): \(err.text)") }
+        }
+    }
+
     public func stop() {
         context.executor.sync {
             guard phase == .started else { return }

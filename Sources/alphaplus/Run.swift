@@ -1,8 +1,10 @@
 import ArgumentParser
+import CAlphaPlus
 import Dispatch
 import Foundation
 import HostConfig
 import Logging
+import MarketData
 import PluginRuntime
 
 /// The main job: load the configuration and plugins, create every tenant's
@@ -17,6 +19,21 @@ struct Run: ParsableCommand {
         bootstrapLogging(level: config.logLevel)
         let logger = Logger(label: "alphaplus")
         let services = HostServices()
+        // Market data: what exchange instances emit becomes candles and
+        // feature frames (heads are asked for votes by the strategy layer).
+        let market = MarketPipeline(clock: wallClockNs, logger: Logger(label: "alphaplus.market")) { _ in }
+        services.setEventSink { _, event in market.ingest(event) }
+        let candleClock = DispatchSource.makeTimerSource(queue: .global())
+        candleClock.schedule(deadline: .now() + 1, repeating: 1)
+        var lastSummaryNs = wallClockNs()
+        candleClock.setEventHandler {
+            market.advanceClock(to: wallClockNs())
+            if wallClockNs() - lastSummaryNs >= 60_000_000_000 {
+                lastSummaryNs = wallClockNs()
+                logger.info("market data: \(market.summary)")
+            }
+        }
+        candleClock.resume()
         let registry = PluginRegistry(services: services)
         registry.discover(folders: config.pluginFolders)
         logger.info("plugins loaded", metadata: ["loaded": "\(registry.plugins.count)", "refused": "\(registry.failures.count)"])
@@ -35,6 +52,10 @@ struct Run: ParsableCommand {
                                                      config: instance.settings, services: services)
                     try created.start()
                     instances.append(created)
+                    for subscription in instance.subscriptions {
+                        try created.subscribe(symbol: subscription.symbol, streams: streamFlags(subscription.streams),
+                                              bookDepth: UInt32(subscription.bookDepth))
+                    }
                     logger.info("instance started", metadata: ["tenant": "\(tenant.id)", "instance": "\(instance.id)", "plugin": "\(plugin.id)"])
                 } catch {
                     logger.error("\(tenant.file): \(error)")
@@ -59,6 +80,27 @@ struct Run: ParsableCommand {
         }
         logger.info("shutting down", metadata: ["instances": "\(instances.count)"])
         for instance in instances.reversed() { instance.destroy() }
+        candleClock.cancel()
+        logger.info("market data: \(market.summary)")
         logger.info("stopped")
+    }
+}
+
+func wallClockNs() -> Int64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+}
+
+/// The contract's ap_stream_flags for the configured stream names.
+func streamFlags(_ names: [String]) -> UInt32 {
+    names.reduce(0) { flags, name in
+        switch name {
+        case "trades": flags | AP_STREAM_TRADES.rawValue
+        case "quotes": flags | AP_STREAM_QUOTES.rawValue
+        case "book": flags | AP_STREAM_BOOK.rawValue
+        case "candles": flags | AP_STREAM_CANDLES.rawValue
+        default: flags | AP_STREAM_NEWS.rawValue
+        }
     }
 }
