@@ -27,8 +27,14 @@ let package = Package(
             .product(name: "AlphaPlusJSON", package: "swift"),
             "Yams",
         ]),
+        // Order books rebuilt from the contract's book events.
+        .target(name: "OrderBook", dependencies: [
+            .product(name: "CAlphaPlus", package: "swift"),
+            .product(name: "AlphaPlusSDK", package: "swift"),
+        ]),
         .executableTarget(name: "alphaplus", dependencies: [
-            "PluginRuntime", "HostConfig",
+            "PluginRuntime", "HostConfig", "OrderBook",
+            .product(name: "AlphaPlusFeeds", package: "swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -48,6 +54,11 @@ let package = Package(
         .target(name: "SharedTestData", path: "Tests/SharedTestData"),
         .testTarget(name: "PluginRuntimeTests", dependencies: [
             "PluginRuntime", "HostConfig",
+            .product(name: "CAlphaPlus", package: "swift"),
+        ], exclude: ["Fixtures"]),
+        .testTarget(name: "OrderBookTests", dependencies: [
+            "OrderBook", "SharedTestData",
+            .product(name: "AlphaPlusFeeds", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
         ], exclude: ["Fixtures"]),
         .testTarget(name: "ExamplePluginTests", dependencies: [

@@ -36,11 +36,16 @@ public protocol LineFeedDecoder {
 
 extension LineFeedDecoder {
     /// Decodes every line of a plain or gzip file in order, handing each
-    /// event to `emit`. A bad line is skipped and counted, or thrown,
-    /// as `policy` says; errors thrown by `emit` pass through.
+    /// event to `emit`. Blank lines (captures end with some) are ignored.
+    /// A bad line is skipped and counted, or thrown, as `policy` says;
+    /// errors thrown by `emit` pass through.
     public mutating func decodeFile(_ path: String, _ emit: (MarketEvent) throws -> Void) throws {
         try LineReader(path: path).forEachLine { line, number in
             report.records += 1
+            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) {
+                report.ignored += 1
+                return true
+            }
             let event: MarketEvent?
             do {
                 event = try decode(line: line, at: FeedPosition(source: path, line: number))

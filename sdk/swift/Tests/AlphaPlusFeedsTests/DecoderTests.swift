@@ -104,7 +104,8 @@ final class DecoderTests: XCTestCase {
         1618678133.5: [464,{"as":[["56218.30000","0.15000000","1618678117.243818"]],"bs":[["56200.10000","1.00000000","1618678118.5"]]},"book-1000","XBT/CHF"]
         1618678133.7: {"event":"heartbeat"}
         1618678134.25: [464,{"a":[["56218.30000","0.00000000","1618678133.1"]]},{"b":[["56201.00000","0.50000000","1618678133.2","r"]],"c":"2583817756"},"book-1000","XBT/CHF"]
-        """)
+
+        """ + "\n")
         var decoder = KrakenBookDecoder()
         let events = try decoder.decodeFiles([path])
         XCTAssertEqual(events, [
@@ -118,7 +119,7 @@ final class DecoderTests: XCTestCase {
                        firstSequence: 0, lastSequence: 0, prevSequence: 0, depth: 1000,
                        checksumKind: AP_CHECKSUM_KRAKEN_CRC32.rawValue, checksum: 2583817756),
         ])
-        XCTAssertEqual(decoder.report.ignored, 3)
+        XCTAssertEqual(decoder.report.ignored, 4, "the marker, two events and a blank line")
     }
 
     func testKrakenBadUpdatesAreNamed() throws {
