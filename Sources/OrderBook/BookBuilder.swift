@@ -104,13 +104,19 @@ public final class BookBuilder {
             counters.rejectedEvents += 1
             return
         }
-        isOrderBook = bidLevels.contains { $0.order_id != 0 } || askLevels.contains { $0.order_id != 0 }
+        let withOrderIDs = bidLevels.contains { $0.order_id != 0 } || askLevels.contains { $0.order_id != 0 }
+        // An order book needs every order's id.
+        if withOrderIDs && (bidLevels.contains { $0.order_id == 0 } || askLevels.contains { $0.order_id == 0 }) {
+            counters.rejectedEvents += 1
+            return
+        }
+        isOrderBook = withOrderIDs
         orders.removeAll(keepingCapacity: true)
         if isOrderBook {
             bids.removeAll()
             asks.removeAll()
-            for level in bidLevels { _ = applyOrder(level, isBid: true) }
-            for level in askLevels { _ = applyOrder(level, isBid: false) }
+            for level in bidLevels where !applyOrder(level, isBid: true) { return reject() }
+            for level in askLevels where !applyOrder(level, isBid: false) { return reject() }
         } else {
             bids.replace(with: bidLevels)
             asks.replace(with: askLevels)
@@ -180,7 +186,7 @@ public final class BookBuilder {
         updateCrossed(afterDelta: true)
     }
 
-    /// An order-book delta that cannot be applied leaves the book unknown.
+    /// An order-book event that cannot be applied leaves the book unknown.
     private func reject() {
         counters.rejectedEvents += 1
         sequencer.desynchronise()

@@ -117,6 +117,18 @@ final class FixtureBookTests: XCTestCase {
         XCTAssertEqual(book.bestBid, PriceLevel(price: decimal("9.99"), size: decimal("1.0")))
     }
 
+    func testRejectsAnOrderSnapshotWithAnOrderWithoutID() {
+        let source = EventSource(venue: "bitfinex", symbol: "T", exchangeTimeNs: 0)
+        let book = BookBuilder(venue: "bitfinex", symbol: "T")
+        let books = BookSet(venue: "bitfinex") { _ in book }
+        books.apply(.bookSnapshot(source, bids: [BookLevel(price: decimal("10"), size: decimal("1"), orderID: 1),
+                                                 BookLevel(price: decimal("9"), size: decimal("1"))],
+                                  asks: [], sequence: 0, depth: 0, checksumKind: 0, checksum: 0))
+        XCTAssertEqual(book.counters.rejectedEvents, 1)
+        XCTAssertEqual(book.counters.snapshotsApplied, 0)
+        XCTAssertNil(book.bestBid)
+    }
+
     func testRejectsLevelArraysThatAreNullWithACount() {
         let book = BookBuilder(venue: "v", symbol: "s")
         var event = ap_book_snapshot_event()
