@@ -37,8 +37,13 @@ let package = Package(
             .product(name: "AlphaPlusJSON", package: "swift"),
             "Yams",
         ]),
+        // Order books rebuilt from the contract's book events.
+        .target(name: "OrderBook", dependencies: [
+            .product(name: "CAlphaPlus", package: "swift"),
+            .product(name: "AlphaPlusSDK", package: "swift"),
+        ]),
         .executableTarget(name: "alphaplus", dependencies: [
-            "PluginRuntime", "HostConfig", "Indicators", "MarketData",
+            "PluginRuntime", "HostConfig", "Indicators", "MarketData", "OrderBook",
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
@@ -92,6 +97,11 @@ let package = Package(
             .product(name: "AlphaPlusFeeds", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "OrderBookTests", dependencies: [
+            "OrderBook", "SharedTestData",
+            .product(name: "AlphaPlusFeeds", package: "swift"),
+            .product(name: "CAlphaPlus", package: "swift"),
+        ], exclude: ["Fixtures"]),
         .testTarget(name: "ExamplePluginTests", dependencies: [
             "ExampleSwiftHead",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
