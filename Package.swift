@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Indicators"),
         // Ingest, candles and feature frames for the streams exchange plugins emit.
         .target(name: "MarketData", dependencies: [
-            "Indicators", "PluginRuntime",
+            "Indicators", "OrderBook", "PluginRuntime",
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -107,7 +107,7 @@ let package = Package(
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
         ]),
         .testTarget(name: "ExchangePluginTests", dependencies: [
-            "ExchangeSim", "ExchangeReplay", "SharedTestData",
+            "ExchangeSim", "ExchangeReplay", "SharedTestData", "OrderBook",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
         ]),

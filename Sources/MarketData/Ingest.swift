@@ -43,7 +43,7 @@ public struct DataLoss: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-public enum IngestResult: Equatable, Sendable {
+public enum IngestResult: Hashable, Sendable {
     case accepted
     case rejected(IngestRejection)
 }

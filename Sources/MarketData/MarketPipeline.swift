@@ -1,6 +1,7 @@
 import CAlphaPlus
 import Foundation
 import Logging
+import OrderBook
 import PluginRuntime
 
 /// Ingest, candles, indicators and feature frames for every stream the
@@ -208,16 +209,25 @@ public final class MarketPipeline: @unchecked Sendable {
             }
             return nil
         }
+        let book = stream.book ?? BookBuilder(venue: stream.venue, symbol: stream.symbol)
+        stream.book = book
+        let breaksBefore = book.counters.sequenceBreaks
         if kind == AP_EVENT_BOOK_SNAPSHOT.rawValue {
             let snapshot = event.assumingMemoryBound(to: ap_book_snapshot_event.self)
             if let problem = check(snapshot.pointee.bids, snapshot.pointee.bid_count) ?? check(snapshot.pointee.asks, snapshot.pointee.ask_count) {
                 return .rejected(problem)
             }
+            book.apply(snapshot)
         } else {
             let delta = event.assumingMemoryBound(to: ap_book_delta_event.self)
             if let problem = check(delta.pointee.bids, delta.pointee.bid_count) ?? check(delta.pointee.asks, delta.pointee.ask_count) {
                 return .rejected(problem)
             }
+            book.apply(delta)
+        }
+        if book.counters.sequenceBreaks > breaksBefore {
+            let last = book.sequenceBreakRecords.last
+            recordDataLoss(stream, .book, expected: last?.expected ?? 0, received: last?.got ?? 0)
         }
         return .accepted
     }
@@ -285,6 +295,8 @@ final class Stream {
     var lastCandleOpenNs = Int64.min
     var lastCandleInterval: Int64 = 0
     var topOfBook: TopOfBook?
+    /// Built from the stream's book events, if it has any.
+    var book: BookBuilder?
 
     init(venue: String, symbol: String, configuration: MarketPipeline.Configuration) {
         self.venue = venue
@@ -294,9 +306,15 @@ final class Stream {
         recentTradeIDs = RecentIDs(capacity: configuration.duplicateWindow)
     }
 
-    /// Book features for a frame: from the top of book, with the candle's
-    /// trade flow; nil when nothing is known of the book.
+    /// Book features for a frame, with the candle's trade flow: from the
+    /// rebuilt book while it is in sync (NaN while crossed), else from the
+    /// last quote; nil when nothing is known of the book.
     func bookFeatures(flow: TradeFlow) -> ap_book_features? {
+        if let book, book.isSynced {
+            var features = book.features(imbalanceLevels: 10)
+            features.trade_flow_imbalance = flow.imbalance
+            return features
+        }
         guard let top = topOfBook else { return nil }
         var features = ap_book_features()
         features.best_bid = top.bid

@@ -43,11 +43,11 @@ public final class BookBuilder {
     public let venue: String
     public let symbol: String
     public private(set) var counters = BookCounters()
-    /// Sequence breaks, in order (the first `maxKeptDataLosses`).
-    public private(set) var dataLosses: [DataLoss] = []
-    public static let maxKeptDataLosses = 100
+    /// Sequence breaks, in order (the first `maxKeptRecords`).
+    public private(set) var sequenceBreakRecords: [SequenceBreak] = []
+    public static let maxKeptRecords = 100
     /// For each crossed episode that ended, the deltas it took to uncross
-    /// (the first `maxKeptDataLosses`).
+    /// (the first `maxKeptRecords`).
     public private(set) var crossedEpisodeLengths: [Int] = []
 
     private var bids: BookSide
@@ -155,8 +155,8 @@ public final class BookBuilder {
                    depth: depth, checksumKind: checksumKind, checksum: checksum)
         case let .gap(expected, got, missing):
             counters.sequenceBreaks += 1
-            if dataLosses.count < Self.maxKeptDataLosses {
-                dataLosses.append(DataLoss(expected: expected, got: got, missing: missing, afterDeltasApplied: counters.deltasApplied))
+            if sequenceBreakRecords.count < Self.maxKeptRecords {
+                sequenceBreakRecords.append(SequenceBreak(expected: expected, got: got, missing: missing, afterDeltasApplied: counters.deltasApplied))
             }
             // It may bridge the next snapshot.
             buffer(bids: bidLevels, asks: askLevels, first: first, last: last, prev: prev,
@@ -226,7 +226,7 @@ public final class BookBuilder {
             deltasWhileCrossed += 1
         } else if !crossed && isCrossed {
             if afterDelta { deltasWhileCrossed += 1 }
-            if crossedEpisodeLengths.count < Self.maxKeptDataLosses { crossedEpisodeLengths.append(deltasWhileCrossed) }
+            if crossedEpisodeLengths.count < Self.maxKeptRecords { crossedEpisodeLengths.append(deltasWhileCrossed) }
         }
         isCrossed = crossed
     }

@@ -1,5 +1,5 @@
 /// A break in a book's update sequence.
-public struct DataLoss: Sendable, Equatable {
+public struct SequenceBreak: Sendable, Equatable {
     /// The sequence the next delta should have carried: the snapshot's or
     /// last delta's last sequence + 1 (its `first_sequence`), or, where the
     /// venue chains by `prev_sequence`, that last sequence itself.

@@ -102,3 +102,29 @@ final class FrameTests: XCTestCase {
         XCTAssertEqual(book.trade_flow_imbalance, 1, "one buy")
     }
 }
+
+final class CapturePipelineTests: XCTestCase {
+    /// A real Binance futures capture (trades, quotes, the depth stream and
+    /// its REST snapshot) through ingest: the book stays in sequence and the
+    /// frames carry the rebuilt book's features.
+    func testBinanceCaptureThroughIngestKeepsTheBookInSequenceAndFeedsFrames() throws {
+        let day1 = try SharedData.file("hftbacktest/binance_usdm/btcusdt_20240718.gz").path
+        let day2 = try SharedData.file("hftbacktest/binance_usdm/btcusdt_20240719.gz").path
+        var frames: [SeenFrame] = []
+        let market = MarketPipeline(clock: { Int64.max / 4 }) { frames.append(capture($0)) }
+        var results: [IngestResult: Int] = [:]
+        for path in [day1, day2] {
+            _ = try FeedReader(path: path).read { event, _ in results[market.ingest(event), default: 0] += 1 }
+        }
+        XCTAssertEqual(results[.accepted], results.values.reduce(0, +), "every event is accepted: \(results)")
+        XCTAssertEqual(market.dataLossTotals.gaps, 0)
+        let minutes = frames.filter { $0.timeframe == 60 }
+        XCTAssertGreaterThanOrEqual(minutes.count, 7, "23:57 to 00:05")
+        for frame in minutes {
+            let book = try XCTUnwrap(frame.book)
+            XCTAssertLessThan(book.best_bid, book.best_ask)
+            XCTAssertEqual(book.depth, 10, "features come from the rebuilt book, not the quotes")
+            XCTAssertGreaterThan(frame.candle.trade_count, 0)
+        }
+    }
+}

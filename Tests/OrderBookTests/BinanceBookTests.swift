@@ -14,7 +14,7 @@ final class BinanceBookTests: XCTestCase {
         let counters = book.counters
         XCTAssertEqual(book.symbol, symbol, file: file, line: line)
         XCTAssertEqual(counters.snapshotsApplied, 1, file: file, line: line)
-        XCTAssertEqual(counters.sequenceBreaks, 0, "\(book.dataLosses)", file: file, line: line)
+        XCTAssertEqual(counters.sequenceBreaks, 0, "\(book.sequenceBreakRecords)", file: file, line: line)
         XCTAssertEqual(counters.bufferOverflows, 0, file: file, line: line)
         XCTAssertEqual(counters.rejectedEvents, 0, file: file, line: line)
         XCTAssertGreaterThan(replay.deltasSeen, 3000, file: file, line: line)

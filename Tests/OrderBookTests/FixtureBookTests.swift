@@ -14,7 +14,7 @@ final class FixtureBookTests: XCTestCase {
         XCTAssertEqual(book.counters.deltasDropped, 1)
         XCTAssertEqual(book.counters.deltasApplied, 2)
         XCTAssertEqual(book.counters.sequenceBreaks, 1)
-        XCTAssertEqual(book.dataLosses, [DataLoss(expected: 108, got: 111, missing: 3, afterDeltasApplied: 2)])
+        XCTAssertEqual(book.sequenceBreakRecords, [SequenceBreak(expected: 108, got: 111, missing: 3, afterDeltasApplied: 2)])
         XCTAssertFalse(book.isSynced)
         XCTAssertEqual(book.bufferedDeltaCount, 2, "the breaking delta and the next wait for a snapshot")
         XCTAssertEqual(book.topBids(3), [PriceLevel(price: decimal("9.99"), size: decimal("2.0")),
@@ -36,7 +36,7 @@ final class FixtureBookTests: XCTestCase {
         books.apply(delta(30, 40, 20))  // ids need not be contiguous: pu chains
         books.apply(delta(45, 50, 41))
         XCTAssertEqual(book.counters.deltasApplied, 2)
-        XCTAssertEqual(book.dataLosses, [DataLoss(expected: 40, got: 41, missing: 1, afterDeltasApplied: 2)])
+        XCTAssertEqual(book.sequenceBreakRecords, [SequenceBreak(expected: 40, got: 41, missing: 1, afterDeltasApplied: 2)])
     }
 
     func testWrongKrakenChecksumIsDetectedAndAsksForASnapshot() throws {

@@ -57,12 +57,8 @@ public struct FeedReader {
     public let options: Options
 
     /// A reader of `path` in `format`, detected from the content when nil.
-    /// Throws for the capture formats, whose decoders this build lacks.
     public init(path: String, format: FeedFormat? = nil, options: Options = Options()) throws {
         let format = try format ?? FeedFormat.detect(path: path)
-        guard !format.isCapture else {
-            throw FeedError(FeedPosition(source: path, line: 0), "format \(format.rawValue) not supported by this build yet")
-        }
         self.path = path
         self.format = format
         self.options = options
@@ -73,6 +69,7 @@ public struct FeedReader {
     /// it), or a file error.
     @discardableResult
     public func read(_ body: (MarketEvent, FeedPosition) throws -> Void) throws -> Report {
+        if format.isCapture { return try readCapture(body) }
         var report = Report()
         var decoder = RowDecoder(format: format, venue: options.venue, symbol: options.symbol ?? Self.defaultSymbol(path))
         if format.isBars {
@@ -98,6 +95,37 @@ public struct FeedReader {
             return true
         }
         return report
+    }
+
+    /// The venue captures, through their decoders. An event's position is
+    /// its 1-based index among the capture's events (decoding errors name
+    /// the line or message themselves).
+    private func readCapture(_ body: (MarketEvent, FeedPosition) throws -> Void) throws -> Report {
+        // "replay" is the default venue of bar and trade files; captures
+        // keep their venue's name unless one is given.
+        let venue = options.venue == Options().venue ? nil : options.venue
+        var index = 0
+        func deliver(_ event: MarketEvent) throws {
+            index += 1
+            try body(event, FeedPosition(source: path, line: index))
+        }
+        let feed: FeedReport
+        switch format {
+        case .hftbacktestBinance:
+            var decoder = BinanceCaptureDecoder(venue: venue ?? "binance", symbol: options.symbol, policy: options.badRecords)
+            try decoder.decodeFile(path, deliver)
+            feed = decoder.report
+        case .cryptofeedCapture:
+            var decoder = KrakenBookDecoder(venue: venue ?? "kraken", policy: options.badRecords)
+            try decoder.decodeFile(path, deliver)
+            feed = decoder.report
+        default:
+            var decoder = BitfinexRawBookDecoder(venue: venue ?? "bitfinex", policy: options.badRecords)
+            try decoder.decodeFile(path, deliver)
+            feed = decoder.report
+        }
+        return Report(records: feed.events, badRecords: feed.skipped,
+                      firstBadRecords: Array(feed.firstErrors.prefix(options.keptBadRecords)))
     }
 
     /// Reads the whole file into an array (with the report).

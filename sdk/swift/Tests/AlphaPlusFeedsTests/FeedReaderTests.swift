@@ -143,11 +143,15 @@ final class FeedReaderTests: XCTestCase {
         ])
     }
 
-    func testCaptureFormatsAreDetectedButNotDecodedHere() {
+    func testCaptureFormatsAreReadThroughTheVenueDecodersWithTheirPolicy() throws {
+        // The fixture's two trade messages lack every field a trade needs.
         let path = fixture("hftbacktest.txt.gz")
-        XCTAssertThrowsError(try FeedReader(path: path)) { error in
-            XCTAssertEqual("\(error)", "\(path):0: format hftbacktest-binance not supported by this build yet")
+        XCTAssertThrowsError(try FeedReader(path: path).read { _, _ in }) { error in
+            XCTAssertTrue("\(error)".hasPrefix("\(path):1: "), "\(error)")
         }
+        let report = try FeedReader(path: path, options: .init(badRecords: .skip)).read { _, _ in XCTFail("no event") }
+        XCTAssertEqual(report.badRecords, 2)
+        XCTAssertEqual(report.firstBadRecords.map(\.position.line), [1, 2])
     }
 
     func testInspectionFindsMissingBars() throws {
