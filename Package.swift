@@ -79,8 +79,9 @@ let package = Package(
         // Counts heap allocations in the benchmarks (replaces malloc and co.).
         .target(name: "AllocationCounter", path: "bench/AllocationCounter"),
         .executableTarget(name: "MarketDataBench", dependencies: [
-            "MarketData", "Indicators", "AllocationCounter",
+            "MarketData", "Indicators", "OrderBook", "AllocationCounter",
             .product(name: "CAlphaPlus", package: "swift"),
+            .product(name: "AlphaPlusFeeds", package: "swift"),
         ], path: "bench/MarketDataBench", swiftSettings: [.swiftLanguageMode(.v5)]),  // top-level script state
 
         .testTarget(name: "PluginRuntimeTests", dependencies: [
