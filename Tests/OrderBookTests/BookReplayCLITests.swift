@@ -5,23 +5,8 @@ import XCTest
 /// `alphaplus book replay` as an operator runs it, on the real captures.
 final class BookReplayCLITests: XCTestCase {
     private func alphaplus(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        var folder = Bundle(for: Self.self).bundleURL
-        if folder.pathExtension == "xctest" { folder.deleteLastPathComponent() }
-        let binary = folder.appendingPathComponent("alphaplus").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw XCTSkip("\(binary) is missing: run `swift build` before `swift test`")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        let result = try AlphaPlusCLI.run(arguments)
+        return (result.status, result.out, result.err)
     }
 
     private func books(_ result: (status: Int32, out: String, err: String)) throws -> [[String: Any]] {
