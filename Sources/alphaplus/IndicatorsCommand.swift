@@ -62,7 +62,7 @@ struct IndicatorsCommand: ParsableCommand {
     }
 }
 
-extension BadRecordPolicy: ExpressibleByArgument {}
+extension BadRecordPolicy: @retroactive ExpressibleByArgument {}
 
 /// Collects stdout in 64 KiB blocks: one write per block, not per row.
 final class BufferedOutput {
