@@ -30,6 +30,7 @@ let package = Package(
         // Ingest, candles and feature frames for the streams exchange plugins emit.
         .target(name: "MarketData", dependencies: [
             "Indicators", "OrderBook", "PluginRuntime",
+            .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -85,7 +86,7 @@ let package = Package(
         ], path: "bench/MarketDataBench", swiftSettings: [.swiftLanguageMode(.v5)]),  // top-level script state
 
         .testTarget(name: "PluginRuntimeTests", dependencies: [
-            "PluginRuntime", "HostConfig",
+            "PluginRuntime", "HostConfig", "SharedTestData",
             .product(name: "CAlphaPlus", package: "swift"),
         ], exclude: ["Fixtures"]),
         .testTarget(name: "IndicatorsTests", dependencies: [

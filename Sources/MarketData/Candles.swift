@@ -115,16 +115,15 @@ public struct CandleAggregator: ~Copyable {
         if !slots[0].isOpen {
             open(slot: 0, bucket: bucket, open: price, high: price, low: price)
         }
-        update(slot: 0) { candle in
-            if price > candle.high { candle.high = price }
-            if price < candle.low { candle.low = price }
-            candle.close = price
-            candle.volume += size
-            candle.trade_count += 1
-        }
+        let slot = slots
+        if price > slot.pointee.candle.high { slot.pointee.candle.high = price }
+        if price < slot.pointee.candle.low { slot.pointee.candle.low = price }
+        slot.pointee.candle.close = price
+        slot.pointee.candle.volume += size
+        slot.pointee.candle.trade_count += 1
         switch aggressor {
-        case AP_SIDE_BUY: slots[0].flow.buyVolume += size
-        case AP_SIDE_SELL: slots[0].flow.sellVolume += size
+        case AP_SIDE_BUY: slot.pointee.flow.buyVolume += size
+        case AP_SIDE_SELL: slot.pointee.flow.sellVolume += size
         default: break
         }
     }
@@ -134,9 +133,9 @@ public struct CandleAggregator: ~Copyable {
     /// timeframe it divides. Others are ignored and counted as late.
     public mutating func addClosedCandle(_ candle: ap_candle, flow: TradeFlow = TradeFlow(), emit: Emit) {
         var used = false
+        let candleInterval = candle.interval_s * 1_000_000_000
         for index in 0..<slotCount {
             let interval = slots[index].intervalNs
-            let candleInterval = candle.interval_s * 1_000_000_000
             if interval == candleInterval {
                 used = true
                 guard prepare(slot: index, bucket: candle.open_time_ns, emit: emit) else { continue }
@@ -156,18 +155,15 @@ public struct CandleAggregator: ~Copyable {
     /// `nowNs`, and (carrying forward) makes flat candles for buckets that
     /// passed without a trade.
     public mutating func advance(to nowNs: Int64, emit: Emit) {
-        for index in 0..<slotCount {
-            let due = nowNs - configuration.gracePeriodNs
-            if slots[index].isOpen && slots[index].endNs <= due {
-                let end = slots[index].endNs
-                close(slot: index, emit: emit)
-                if index == 0 { cascade(from: 0, bucketEndNs: end, emit: emit) }
-            }
-            if index == 0 && configuration.emptyBuckets == .carryForward && !slots[0].isOpen
-                && slots[0].nextBucketNs != .min && !slots[0].lastClose.isNaN {
-                let through = slots[0].bucket(of: due)  // buckets ending at or before `due`
-                fillFlat(slot: 0, upTo: through, emit: emit)
-            }
+        let due = nowNs - configuration.gracePeriodNs
+        // The finest timeframe first: its closes and flat fills feed the
+        // longer ones, which may then be complete without the clock.
+        if slots[0].isOpen && slots[0].endNs <= due { closeAndCascade(slot: 0, emit: emit) }
+        if configuration.emptyBuckets == .carryForward && !slots[0].isOpen {
+            fillFlat(slot: 0, upTo: slots[0].bucket(of: due), emit: emit)  // buckets ending at or before `due`
+        }
+        for index in 1..<slotCount where slots[index].isOpen && slots[index].endNs <= due {
+            close(slot: index, emit: emit)
         }
     }
 
@@ -180,9 +176,7 @@ public struct CandleAggregator: ~Copyable {
         if slots[index].isOpen {
             if bucket == slots[index].candle.open_time_ns { return true }
             if bucket < slots[index].candle.open_time_ns { lateEvents += 1; return false }
-            let end = slots[index].endNs
-            close(slot: index, emit: emit)
-            if index == 0 { cascade(from: 0, bucketEndNs: end, emit: emit) }
+            closeAndCascade(slot: index, emit: emit)
         } else if slots[index].nextBucketNs != .min && bucket < slots[index].nextBucketNs {
             lateEvents += 1
             return false
@@ -206,8 +200,7 @@ public struct CandleAggregator: ~Copyable {
             let price = slots[index].lastClose
             open(slot: index, bucket: start, open: price, high: price, low: price)
             slots[index].candle.close = price
-            close(slot: index, emit: emit)
-            if index == 0 { cascade(from: 0, bucketEndNs: start + slot.intervalNs, emit: emit) }
+            closeAndCascade(slot: index, emit: emit)
             start += slot.intervalNs
         }
     }
@@ -220,10 +213,6 @@ public struct CandleAggregator: ~Copyable {
         slots[index].isOpen = true
     }
 
-    private mutating func update(slot index: Int, _ body: (inout ap_candle) -> Void) {
-        body(&slots[index].candle)
-    }
-
     private mutating func close(slot index: Int, emit: Emit) {
         slots[index].isOpen = false
         slots[index].lastClose = slots[index].candle.close
@@ -231,11 +220,14 @@ public struct CandleAggregator: ~Copyable {
         emit(index, slots[index].candle, slots[index].flow)
     }
 
-    /// Hands the finest timeframe's just-closed candle to the longer ones.
-    private mutating func cascade(from index: Int, bucketEndNs: Int64, emit: Emit) {
-        let candle = slots[index].candle
-        let flow = slots[index].flow
-        for higher in (index + 1)..<slotCount where slots[higher].intervalNs % slots[index].intervalNs == 0 {
+    /// Closes a slot fed by the input; the finest timeframe's candle, built
+    /// from trades, then goes into every longer timeframe it divides.
+    private mutating func closeAndCascade(slot index: Int, emit: Emit) {
+        close(slot: index, emit: emit)
+        guard index == 0 else { return }
+        let candle = slots[0].candle
+        let flow = slots[0].flow
+        for higher in 1..<slotCount where slots[higher].intervalNs % slots[0].intervalNs == 0 {
             merge(candle, flow: flow, into: higher, emit: emit)
         }
     }
@@ -246,17 +238,16 @@ public struct CandleAggregator: ~Copyable {
         if !slots[index].isOpen {
             open(slot: index, bucket: bucket, open: candle.open, high: candle.high, low: candle.low)
         }
-        update(slot: index) { merged in
-            if candle.high > merged.high { merged.high = candle.high }
-            if candle.low < merged.low { merged.low = candle.low }
-            merged.close = candle.close
-            merged.volume += candle.volume
-            merged.trade_count += candle.trade_count
-        }
-        slots[index].flow.buyVolume += flow.buyVolume
-        slots[index].flow.sellVolume += flow.sellVolume
+        let slot = slots + index
+        if candle.high > slot.pointee.candle.high { slot.pointee.candle.high = candle.high }
+        if candle.low < slot.pointee.candle.low { slot.pointee.candle.low = candle.low }
+        slot.pointee.candle.close = candle.close
+        slot.pointee.candle.volume += candle.volume
+        slot.pointee.candle.trade_count += candle.trade_count
+        slot.pointee.flow.buyVolume += flow.buyVolume
+        slot.pointee.flow.sellVolume += flow.sellVolume
         // The bucket's last sub-candle completes it: no need to wait.
-        if candle.open_time_ns + candle.interval_s * 1_000_000_000 >= slots[index].endNs {
+        if candle.open_time_ns + candle.interval_s * 1_000_000_000 >= slot.pointee.endNs {
             close(slot: index, emit: emit)
         }
     }

@@ -10,11 +10,8 @@ public final class FrameProducer {
     public static let indicatorNames = IndicatorSet.columns + ["trade_flow_imbalance"]
     /// Frames with these names carry this layout id.
     public static let layoutID: UInt64 = {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a over the names
-        for byte in indicatorNames.joined(separator: ",").utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
-        return hash
+        var names = indicatorNames.joined(separator: ",")
+        return names.withUTF8 { fnv1a(UnsafeRawBufferPointer($0)) }
     }()
 
     public let frame: FeatureFrameBuffer

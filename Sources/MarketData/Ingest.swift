@@ -1,7 +1,4 @@
 import CAlphaPlus
-import Foundation
-import Logging
-import PluginRuntime
 
 /// Why ingest refused a market event. Each is counted and logged.
 public enum IngestRejection: Int, CaseIterable, Sendable, CustomStringConvertible {
@@ -71,27 +68,14 @@ struct RecentIDs {
     }
 
     static func hash(_ text: ap_str) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        if let bytes = UnsafeRawPointer(text.ptr) {
-            for offset in 0..<text.len { hash = (hash ^ UInt64(bytes.load(fromByteOffset: offset, as: UInt8.self))) &* 0x100_0000_01b3 }
-        }
+        let hash = fnv1a(UnsafeRawBufferPointer(start: text.ptr, count: text.ptr == nil ? 0 : text.len))
         return hash == 0 ? 1 : hash  // 0 marks an empty ring slot
     }
 }
 
-extension ap_decimal {
-    /// The value as a double (exact decimals are for books and checksums;
-    /// candles and indicators work in doubles).
-    @inline(__always)
-    var double: Double {
-        let mantissa = Double(self.mantissa)
-        return exponent >= 0 ? mantissa * power(exponent) : mantissa / power(-exponent)
-    }
-
-    @inline(__always)
-    private func power(_ exponent: Int32) -> Double {
-        exponent < Int32(Self.powersOfTen.count) ? Self.powersOfTen[Int(exponent)] : pow(10, Double(exponent))
-    }
-
-    private static let powersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
+/// 64-bit FNV-1a: a cheap, stable hash of a few bytes (ids, layout names).
+func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    return hash
 }

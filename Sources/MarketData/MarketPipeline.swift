@@ -1,3 +1,4 @@
+import AlphaPlusSDK
 import CAlphaPlus
 import Foundation
 import Logging
@@ -75,13 +76,14 @@ public final class MarketPipeline: @unchecked Sendable {
 
     /// A one-line summary for the operator's log.
     public var summary: String {
-        let rejected = IngestRejection.allCases.compactMap { reason in
-            rejections(reason) > 0 ? "\(reason)=\(rejections(reason))" : nil
+        lock.withLock {
+            let rejected = IngestRejection.allCases.compactMap { reason in
+                rejectionCounts[reason.rawValue] > 0 ? "\(reason)=\(rejectionCounts[reason.rawValue])" : nil
+            }
+            let frames = zip(configuration.candles.timeframes, framesPerTimeframe).map { "\($0)s=\($1)" }.joined(separator: " ")
+            return "accepted \(acceptedCount) events; rejected: \(rejected.isEmpty ? "none" : rejected.joined(separator: " ")); "
+                + "frames: \(frames); data loss: \(dataLossCount) gaps, \(missingEventCount) events missing"
         }
-        let frames = frameCounts.map { "\($0.timeframeSeconds)s=\($0.frames)" }.joined(separator: " ")
-        let loss = dataLossTotals
-        return "accepted \(acceptedEvents) events; rejected: \(rejected.isEmpty ? "none" : rejected.joined(separator: " ")); "
-            + "frames: \(frames); data loss: \(loss.gaps) gaps, \(loss.missingEvents) events missing"
     }
 
     /// The canonical symbols seen per venue.
@@ -133,7 +135,7 @@ public final class MarketPipeline: @unchecked Sendable {
     // MARK: - Per kind
 
     private func trade(_ trade: ap_trade_event, _ stream: Stream) -> IngestResult {
-        let price = trade.price.double, size = trade.size.double
+        let price = ExactDecimal(trade.price).doubleValue, size = ExactDecimal(trade.size).doubleValue
         guard trade.price.mantissa > 0 else { return .rejected(.nonPositivePrice) }
         guard trade.size.mantissa >= 0 else { return .rejected(.negativeSize) }
         let time = trade.header.exchange_ts_ns
@@ -165,12 +167,12 @@ public final class MarketPipeline: @unchecked Sendable {
         if let problem = sideProblem(quote.bid_price, quote.bid_size) ?? sideProblem(quote.ask_price, quote.ask_size) {
             return .rejected(problem)
         }
-        let bid = quote.bid_price.double, ask = quote.ask_price.double
+        let bid = ExactDecimal(quote.bid_price).doubleValue, ask = ExactDecimal(quote.ask_price).doubleValue
         if quote.bid_size.mantissa > 0 && quote.ask_size.mantissa > 0 && bid > ask { return .rejected(.crossedQuote) }
         guard quote.header.exchange_ts_ns >= stream.lastQuoteTimeNs else { return .rejected(.timestampBackwards) }
         stream.lastQuoteTimeNs = quote.header.exchange_ts_ns
-        stream.topOfBook = TopOfBook(bid: quote.bid_size.mantissa > 0 ? bid : .nan, bidSize: quote.bid_size.double,
-                                     ask: quote.ask_size.mantissa > 0 ? ask : .nan, askSize: quote.ask_size.double)
+        stream.topOfBook = TopOfBook(bid: quote.bid_size.mantissa > 0 ? bid : .nan, bidSize: ExactDecimal(quote.bid_size).doubleValue,
+                                     ask: quote.ask_size.mantissa > 0 ? ask : .nan, askSize: ExactDecimal(quote.ask_size).doubleValue)
         return .accepted
     }
 
@@ -324,8 +326,7 @@ final class Stream {
         features.mid = (top.bid + top.ask) / 2
         features.spread = top.ask - top.bid
         let sizes = top.bidSize + top.askSize
-        // The size-weighted mid leans towards the side with less size.
-        features.microprice = sizes > 0 ? (top.bid * top.askSize + top.ask * top.bidSize) / sizes : .nan
+        features.microprice = BookBuilder.microprice(bid: top.bid, bidSize: top.bidSize, ask: top.ask, askSize: top.askSize)
         features.imbalance = sizes > 0 ? (top.bidSize - top.askSize) / sizes : .nan
         features.depth = 1
         features.trade_flow_imbalance = flow.imbalance

@@ -327,11 +327,17 @@ public final class BookBuilder {
         return ask.price.doubleValue - bid.price.doubleValue
     }
 
-    /// The mid weighted towards the side with less size: bid × askSize + ask × bidSize over their sum.
+    /// The mid weighted towards the side with less size.
     public var microprice: Double {
         guard let (bid, ask) = quotable else { return .nan }
-        let bidSize = bid.size.doubleValue, askSize = ask.size.doubleValue
-        return (bid.price.doubleValue * askSize + ask.price.doubleValue * bidSize) / (bidSize + askSize)
+        return Self.microprice(bid: bid.price.doubleValue, bidSize: bid.size.doubleValue,
+                               ask: ask.price.doubleValue, askSize: ask.size.doubleValue)
+    }
+
+    /// bid × askSize + ask × bidSize over their sum; NaN without size.
+    public static func microprice(bid: Double, bidSize: Double, ask: Double, askSize: Double) -> Double {
+        let sizes = bidSize + askSize
+        return sizes > 0 ? (bid * askSize + ask * bidSize) / sizes : .nan
     }
 
     /// (bid − ask) / (bid + ask) size over the top `levels` of each side, in [-1, 1].

@@ -48,8 +48,7 @@ public enum ABI {
 }
 
 extension ap_str {
-    /// A copy of the bytes as a String (no heap allocation up to 15 bytes).
-    public var string: String {
+    var string: String {
         guard let ptr, len > 0 else { return "" }
         return String(decoding: UnsafeRawBufferPointer(start: ptr, count: len), as: UTF8.self)
     }

@@ -42,17 +42,31 @@ public struct ExactDecimal: Hashable, Sendable, CustomStringConvertible {
         self.init(mantissa: Int64((value * factor).rounded()), exponent: -max(scale, 0))
     }
 
+    /// The nearest double for the mantissas and exponents venues use (one
+    /// correctly rounded operation while 10^|exponent| is exact, up to 22).
+    /// Called per event on the host's hot path, hence the table.
+    @inlinable
     public var doubleValue: Double {
-        var value = Double(mantissa)
-        if exponent < 0 {
-            var divisor = 1.0
-            for _ in 0..<(-Int(exponent)) { divisor *= 10 }
-            value /= divisor
+        let value = Double(mantissa)
+        let magnitude = Int(exponent.magnitude)
+        let power: Double
+        if magnitude < Self.exactPowersOfTen.count {
+            power = Self.exactPowersOfTen[magnitude]
         } else {
-            for _ in 0..<Int(exponent) { value *= 10 }
+            var repeated = 1.0
+            for _ in 0..<magnitude { repeated *= 10 }
+            power = repeated
         }
-        return value
+        return exponent < 0 ? value / power : value * power
     }
+
+    /// 10^0 … 10^22, each exactly representable as a double.
+    @usableFromInline
+    static let exactPowersOfTen: [Double] = {
+        var powers = [1.0]
+        for _ in 1...22 { powers.append(powers[powers.count - 1] * 10) }
+        return powers
+    }()
 
     public var description: String {
         guard exponent < 0 else {

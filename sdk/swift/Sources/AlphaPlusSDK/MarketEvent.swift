@@ -163,6 +163,8 @@ public enum MarketEvent: Sendable, Equatable {
 }
 
 extension ExactDecimal {
-    init(_ raw: ap_decimal) { self.init(mantissa: raw.mantissa, exponent: raw.exponent) }
+    /// The contract's ap_decimal as an ExactDecimal (the host reads event
+    /// structs in place and converts fields this way).
+    public init(_ raw: ap_decimal) { self.init(mantissa: raw.mantissa, exponent: raw.exponent) }
     var raw: ap_decimal { ap_decimal(mantissa: mantissa, exponent: exponent) }
 }
