@@ -81,8 +81,7 @@ final class LogLines: LogHandler, @unchecked Sendable {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        messages.append(message.description)
+    func log(event: LogEvent) {
+        messages.append(event.message.description)
     }
 }

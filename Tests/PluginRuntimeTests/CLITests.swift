@@ -1,25 +1,12 @@
 import Foundation
+import SharedTestData
 import XCTest
 
 /// The `alphaplus` executable as an operator uses it.
 final class CLITests: XCTestCase {
     private func alphaplus(_ arguments: [String], in folder: String? = nil) throws -> (status: Int32, out: String, err: String) {
-        let binary = PluginFixtures.productsFolder.appendingPathComponent("alphaplus").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw XCTSkip("\(binary) is missing: run `swift build` before `swift test` (scripts/test does)")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        let result = try AlphaPlusCLI.run(arguments, in: folder)
+        return (result.status, result.out, result.err)
     }
 
     func testValidateAcceptsAGoodPlugin() throws {
@@ -92,7 +79,7 @@ final class CLITests: XCTestCase {
         try Data("plugins:\n  folders: [plugins]\n".utf8).write(to: folder.appendingPathComponent("alphaplus.yaml"))
         try Data("id: acme\ninstances:\n  - id: one\n    plugin: com.test.runner\n    settings: {scale: 0.5}\n  - id: two\n    plugin: com.test.runner\n    settings: {scale: 7}\n"
             .utf8).write(to: folder.appendingPathComponent("tenants/acme.yaml"))
-        let binary = PluginFixtures.productsFolder.appendingPathComponent("alphaplus").path
+        let binary = AlphaPlusCLI.products.appendingPathComponent("alphaplus").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["run", "--config", folder.appendingPathComponent("alphaplus.yaml").path]

@@ -1,4 +1,5 @@
 import Foundation
+import SharedTestData
 import XCTest
 
 /// Builds test plugins from Fixtures/fixture_plugin.c with the toolchain's
@@ -8,14 +9,6 @@ enum PluginFixtures {
     static let repository = fixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let liveHeaders = repository.appendingPathComponent("sdk/include").path
     static let frozenHeaders = fixtures.appendingPathComponent("abi-1.0").path
-
-    /// Where `swift build` put the products next to this test bundle.
-    static let productsFolder: URL = {
-        var url = Bundle(for: Marker.self).bundleURL
-        if url.pathExtension == "xctest" { url.deleteLastPathComponent() }
-        return url
-    }()
-    private final class Marker {}
 
     static let folder: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("alphaplus-fixtures-\(getpid())")
@@ -61,7 +54,7 @@ enum PluginFixtures {
 
     /// A bundled plugin built by `swift build` (scripts/test builds first).
     static func bundled(_ product: String) throws -> String {
-        let path = productsFolder.appendingPathComponent("lib\(product).so").path
+        let path = AlphaPlusCLI.products.appendingPathComponent("lib\(product).so").path
         guard FileManager.default.fileExists(atPath: path) else {
             throw XCTSkip("\(path) is missing: run `swift build` before `swift test` (scripts/test does)")
         }

@@ -16,7 +16,8 @@ public enum AlphaPlusCLI {
         return url
     }()
 
-    public static func run(_ arguments: [String]) throws -> Result {
+    /// Runs it with `arguments`, in `folder` when given.
+    public static func run(_ arguments: [String], in folder: String? = nil) throws -> Result {
         let binary = products.appendingPathComponent("alphaplus").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw XCTSkip("\(binary) is missing: run `swift build` before `swift test` (scripts/test does)")
@@ -24,6 +25,7 @@ public enum AlphaPlusCLI {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
