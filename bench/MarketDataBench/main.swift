@@ -41,27 +41,17 @@ let dataRoot = ProcessInfo.processInfo.environment["ALPHAPLUS_SHARED_DATA"]
     ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data").path
 let barsFile = dataRoot + "/nautilus_trader/btc-perp-20211231-20220201_1m.csv"
-guard let text = try? String(contentsOfFile: barsFile, encoding: .utf8) else {
+guard FileManager.default.fileExists(atPath: barsFile) else {
     print("skipped: \(barsFile) is not here (the shared market data sits in ../shared/data beside the checkout)")
     exit(0)
 }
 
-// FTX BTC-PERP 1m bars: "YYYY-MM-DD HH:MM:SS.ffffff,open,high,low,close,volume" (UTC).
-func utcSeconds(_ stamp: Substring) -> Int64 {
-    let digits = stamp.utf8.map { Int64($0) - 48 }
-    func number(_ from: Int, _ count: Int) -> Int64 { digits[from..<(from + count)].reduce(0) { $0 * 10 + $1 } }
-    var components = DateComponents()
-    components.year = Int(number(0, 4)); components.month = Int(number(5, 2)); components.day = Int(number(8, 2))
-    var calendar = Calendar(identifier: .gregorian)
-    calendar.timeZone = TimeZone(identifier: "UTC")!
-    let midnight = Int64(calendar.date(from: components)!.timeIntervalSince1970)
-    return midnight + number(11, 2) * 3600 + number(14, 2) * 60 + number(17, 2)
-}
+// FTX BTC-PERP 1m bars, read as the replay connector reads them.
 var bars: [Bar] = []
-for line in text.split(separator: "\n").dropFirst() {
-    let f = line.split(separator: ",")
-    bars.append(Bar(openTimeNs: utcSeconds(f[0]) * 1_000_000_000, open: Double(f[1])!, high: Double(f[2])!,
-                    low: Double(f[3])!, close: Double(f[4])!, volume: Double(f[5])!))
+try FeedReader(path: barsFile).read { event, _ in
+    guard case .candle(_, let candle, _) = event else { return }
+    bars.append(Bar(openTimeNs: candle.openTimeNs, open: candle.open, high: candle.high, low: candle.low,
+                    close: candle.close, volume: candle.volume))
 }
 let spanNs = Int64(bars.count) * 60_000_000_000
 let totalBars = bars.count * rounds

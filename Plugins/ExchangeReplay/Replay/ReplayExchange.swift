@@ -56,7 +56,7 @@ public final class ReplayExchange: ExchangePlugin {
         name: "Replay exchange",
         version: "1.0.0",
         vendor: "AlphaPlus",
-        description: "Replays market-data files (bars, Tardis trades and quotes) at a chosen speed.",
+        description: "Replays market-data files (bars, Tardis trades and quotes, Binance, Kraken and Bitfinex captures) at a chosen speed.",
         configSchema: """
         {
           "type": "object",
