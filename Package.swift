@@ -34,6 +34,8 @@ let package = Package(
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Consensus, risk, signals, outcomes and the paper portfolio.
+        .target(name: "Strategy"),
         .target(name: "HostConfig", dependencies: [
             .product(name: "AlphaPlusJSON", package: "swift"),
             "Yams",
