@@ -106,6 +106,7 @@ let package = Package(
             .product(name: "AlphaPlusFeeds", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
         ], exclude: ["Fixtures"]),
+        .testTarget(name: "OutcomeTests", dependencies: ["Strategy"]),
         .testTarget(name: "ExamplePluginTests", dependencies: [
             "ExampleSwiftHead",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
