@@ -36,6 +36,10 @@ let package = Package(
         ]),
         // Consensus, risk, signals, outcomes and the paper portfolio.
         .target(name: "Strategy"),
+        // A backtest's report folder: report.json, trades.csv, signals.csv, report.html.
+        .target(name: "BacktestReport", dependencies: [
+            "Strategy", .product(name: "AlphaPlusFeeds", package: "swift"),  // UTCTime
+        ]),
         .target(name: "HostConfig", dependencies: [
             .product(name: "AlphaPlusJSON", package: "swift"),
             "Yams",
@@ -106,7 +110,7 @@ let package = Package(
             .product(name: "AlphaPlusFeeds", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
         ], exclude: ["Fixtures"]),
-        .testTarget(name: "OutcomeTests", dependencies: ["Strategy"]),
+        .testTarget(name: "OutcomeTests", dependencies: ["Strategy", "BacktestReport"]),
         .testTarget(name: "ExamplePluginTests", dependencies: [
             "ExampleSwiftHead",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
