@@ -35,12 +35,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Consensus, risk, signals, outcomes and the paper portfolio.
-        .target(name: "Strategy"),
+        .target(name: "Strategy", dependencies: [
+            "PluginRuntime",
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "CAlphaPlus", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // A backtest's report folder: report.json, trades.csv, signals.csv, report.html.
         .target(name: "BacktestReport", dependencies: [
             "Strategy", .product(name: "AlphaPlusFeeds", package: "swift"),  // UTCTime
         ]),
         .target(name: "HostConfig", dependencies: [
+            "Strategy",
             .product(name: "AlphaPlusJSON", package: "swift"),
             "Yams",
         ]),
@@ -49,8 +55,15 @@ let package = Package(
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusSDK", package: "swift"),
         ]),
+        // The live path on recorded data, with the data's own clock.
+        .target(name: "Backtesting", dependencies: [
+            "MarketData", "Strategy",
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "CAlphaPlus", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "alphaplus", dependencies: [
-            "PluginRuntime", "HostConfig", "Indicators", "MarketData", "OrderBook",
+            "PluginRuntime", "HostConfig", "Strategy", "Backtesting", "BacktestReport", "Indicators", "MarketData", "OrderBook",
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
@@ -91,10 +104,20 @@ let package = Package(
             .product(name: "AlphaPlusFeeds", package: "swift"),
         ], path: "bench/MarketDataBench", swiftSettings: [.swiftLanguageMode(.v5)]),  // top-level script state
 
+        .executableTarget(name: "StrategyBench", dependencies: [
+            "Backtesting", "Strategy", "PluginRuntime", "AllocationCounter",
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "AlphaPlusFeeds", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "CAlphaPlus", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "bench/StrategyBench"),
+
         .testTarget(name: "PluginRuntimeTests", dependencies: [
             "PluginRuntime", "HostConfig", "SharedTestData",
             .product(name: "CAlphaPlus", package: "swift"),
         ], exclude: ["Fixtures"]),
+        .testTarget(name: "StrategyTests", dependencies: ["Strategy", "HostConfig", "SharedTestData"]),
         .testTarget(name: "IndicatorsTests", dependencies: [
             "Indicators", "SharedTestData",
             .product(name: "AlphaPlusFeeds", package: "swift"),

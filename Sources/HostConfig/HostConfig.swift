@@ -1,4 +1,5 @@
 import AlphaPlusJSON
+import Strategy
 import Foundation
 import Yams
 
@@ -65,10 +66,13 @@ public struct TenantConfig: Sendable {
     public var file: String
     public var id: String
     public var instances: [InstanceConfig]
+    /// The `strategy:` section: heads, consensus, risk, costs. Nil when the
+    /// tenant runs no strategy (only connectors, say).
+    public var strategy: StrategySettings?
 
     public static func load(_ path: String) throws(ConfigError) -> TenantConfig {
         let root = try YAMLDocument.load(path)
-        let top = try root.mapping(allowed: ["id", "instances"])
+        let top = try root.mapping(allowed: ["id", "instances", "strategy"])
         guard let idNode = top["id"] else { throw root.error("missing field 'id'") }
         let id = try idNode.string()
         guard id.wholeMatch(of: #/[a-z0-9][a-z0-9_-]{0,62}/#) != nil else {
@@ -101,7 +105,10 @@ public struct TenantConfig: Sendable {
                                             settings: try fields["settings"]?.json() ?? .object([:]),
                                             subscriptions: subscriptions))
         }
-        return TenantConfig(file: path, id: id, instances: instances)
+        let strategy = try top["strategy"].map { node throws(ConfigError) in
+            try StrategySection.parse(node, instances: instances.map(\.id))
+        }
+        return TenantConfig(file: path, id: id, instances: instances, strategy: strategy)
     }
 
     /// Every `*.yaml` in the folder, in name order; each file's error is

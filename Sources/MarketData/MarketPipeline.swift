@@ -91,6 +91,14 @@ public final class MarketPipeline: @unchecked Sendable {
         lock.withLock { streams.values.map { ($0.venue, $0.symbol) }.sorted { ($0.venue, $0.symbol) < ($1.venue, $1.symbol) } }
     }
 
+    /// Runs `body` while no event or frame is being processed (frame sinks
+    /// read their own state consistently in it).
+    public func exclusively<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
     // MARK: - Events
 
     /// Checks and routes one event.
@@ -99,6 +107,11 @@ public final class MarketPipeline: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let header = event.pointee
+        // News may be market-wide (no symbol); the strategy layer routes it.
+        if header.kind == AP_EVENT_NEWS.rawValue {
+            acceptedCount += 1
+            return .accepted
+        }
         let key = StreamKey(venue: header.venue.string, rawSymbol: header.symbol.string)
         guard let stream = stream(for: key) else { return reject(.unknownSymbol, key, "cannot be read as BASE-QUOTE") }
         if header.exchange_ts_ns > clock() + configuration.futureToleranceNs {
@@ -116,7 +129,7 @@ public final class MarketPipeline: @unchecked Sendable {
         case AP_EVENT_BOOK_SNAPSHOT.rawValue, AP_EVENT_BOOK_DELTA.rawValue:
             result = book(raw, kind: header.kind, stream)
         default:
-            result = .accepted  // news: checked by emit_event; routed to heads by the strategy layer
+            result = .accepted
         }
         if case .rejected(let reason) = result { return reject(reason, key, "") }
         acceptedCount += 1

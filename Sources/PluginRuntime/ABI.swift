@@ -70,7 +70,8 @@ extension ap_error {
         return error
     }
 
-    var text: String {
+    /// The message a plugin wrote.
+    public var text: String {
         withUnsafeBytes(of: message) {
             String(decoding: UnsafeRawBufferPointer(rebasing: $0[..<min(Int(message_len), $0.count)]), as: UTF8.self)
         }

@@ -132,6 +132,19 @@ public final class PluginInstance: @unchecked Sendable {
         }
     }
 
+    /// Hands a raw market event (news, say) to a head that takes them
+    /// (`on_event`); false when the plugin has no `on_event`. The event is
+    /// lent for the call only, so the call waits for the executor.
+    @discardableResult
+    public func deliver(_ event: UnsafePointer<ap_event_header>) -> Bool {
+        guard let onEvent = plugin.head?.pointee.on_event else { return false }
+        return context.executor.sync {
+            guard phase != .destroyed else { return false }
+            onEvent(raw, event)
+            return true
+        }
+    }
+
     /// Runs `body` on the instance's executor with a direct evaluator, so a
     /// batch of frames costs one executor hop rather than one per frame.
     /// The evaluator must not escape `body`. Nil when the instance is
@@ -140,7 +153,8 @@ public final class PluginInstance: @unchecked Sendable {
         try context.executor.sync { try body(headEvaluator()) }
     }
 
-    private func headEvaluator() -> HeadEvaluator? {
+    /// Only on the executor.
+    func headEvaluator() -> HeadEvaluator? {
         guard phase != .destroyed, let head = plugin.head else { return nil }
         return HeadEvaluator(function: head.pointee.evaluate, instance: raw)
     }

@@ -24,7 +24,7 @@ public enum VoteDirection: String, Sendable, Codable {
 }
 
 /// How a head's call ended.
-public enum VoteStatus: String, Sendable, Codable {
+public enum VoteStatus: String, Sendable, Codable, CaseIterable {
     /// The head answered with a valid vote.
     case ok
     /// The head returned an error or an invalid vote (bad direction,

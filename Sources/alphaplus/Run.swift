@@ -6,6 +6,7 @@ import HostConfig
 import Logging
 import MarketData
 import PluginRuntime
+import Strategy
 
 /// The main job: load the configuration and plugins, create every tenant's
 /// instances, run until SIGINT or SIGTERM, then shut down in order.
@@ -20,27 +21,24 @@ struct Run: ParsableCommand {
         let logger = Logger(label: "alphaplus")
         let services = HostServices()
         // Market data: what exchange instances emit becomes candles and
-        // feature frames (heads are asked for votes by the strategy layer).
-        let market = MarketPipeline(clock: wallClockNs, logger: Logger(label: "alphaplus.market")) { _ in }
-        services.setEventSink { _, event in market.ingest(event) }
-        let candleClock = DispatchSource.makeTimerSource(queue: .global())
-        candleClock.schedule(deadline: .now() + 1, repeating: 1)
-        var lastSummaryNs = wallClockNs()
-        candleClock.setEventHandler {
-            market.advanceClock(to: wallClockNs())
-            if wallClockNs() - lastSummaryNs >= 60_000_000_000 {
-                lastSummaryNs = wallClockNs()
-                logger.info("market data: \(market.summary)")
-            }
+        // feature frames; each frame goes to every tenant's strategy.
+        let strategies = StrategyRouter()
+        let market = MarketPipeline(clock: wallClockNs, logger: Logger(label: "alphaplus.market")) { frame in
+            strategies.onFrame(frame)
         }
-        candleClock.resume()
+        services.setEventSink { _, event in
+            if event.pointee.kind == AP_EVENT_NEWS.rawValue { strategies.deliver(event) }
+            market.ingest(event)
+        }
         let registry = PluginRegistry(services: services)
         registry.discover(folders: config.pluginFolders)
         logger.info("plugins loaded", metadata: ["loaded": "\(registry.plugins.count)", "refused": "\(registry.failures.count)"])
 
         let (tenants, errors) = TenantConfig.loadAll(folder: config.tenantsFolder)
         for error in errors { logger.error("tenant configuration refused: \(error)") }
-        var instances: [PluginInstance] = []
+        // Create every instance first, then the strategies, then start the
+        // connectors: no frame arrives before its strategy exists.
+        var instances: [(instance: PluginInstance, config: InstanceConfig, tenant: TenantConfig)] = []
         for tenant in tenants {
             for instance in tenant.instances {
                 guard let plugin = registry.plugin(id: instance.plugin) else {
@@ -50,19 +48,62 @@ struct Run: ParsableCommand {
                 do {
                     let created = try PluginInstance(plugin: plugin, tenantID: tenant.id, instanceID: instance.id,
                                                      config: instance.settings, services: services)
-                    try created.start()
-                    instances.append(created)
-                    for subscription in instance.subscriptions {
-                        try created.subscribe(symbol: subscription.symbol, streams: streamFlags(subscription.streams),
-                                              bookDepth: UInt32(subscription.bookDepth))
-                    }
-                    logger.info("instance started", metadata: ["tenant": "\(tenant.id)", "instance": "\(instance.id)", "plugin": "\(plugin.id)"])
+                    instances.append((created, instance, tenant))
                 } catch {
                     logger.error("\(tenant.file): \(error)")
                 }
             }
         }
-        logger.info("running", metadata: ["tenants": "\(tenants.count)", "instances": "\(instances.count)"])
+        let halt = GlobalHalt()
+        for tenant in tenants {
+            guard let settings = tenant.strategy else { continue }
+            let heads = settings.heads.map { spec in
+                let created = instances.first { $0.tenant.id == tenant.id && $0.config.id == spec.instance }
+                return TenantStrategy.Head(spec: spec, pluginID: created?.instance.plugin.id
+                                               ?? tenant.instances.first { $0.id == spec.instance }?.plugin ?? "?",
+                                           instance: created?.instance)
+            }
+            for head in heads where head.instance == nil {
+                logger.error("\(tenant.file): tenant \(tenant.id), head \(head.spec.instance) (plugin \(head.pluginID)) has no instance: it abstains on every frame")
+            }
+            do {
+                let strategy = try TenantStrategy(tenant: tenant.id, settings: settings, heads: heads, journal: nil, halt: halt,
+                                                  invocation: .deadline, logger: Logger(label: "alphaplus.strategy"))
+                strategy.onSignal = { signal in logger.notice("signal \(describe(signal))") }
+                strategy.onOutcome = { outcome in logger.notice("outcome \(describe(outcome))") }
+                strategies.add(strategy)
+                logger.info("strategy ready", metadata: ["tenant": "\(tenant.id)", "heads": "\(heads.map(\.spec.instance).joined(separator: ","))"])
+            } catch {
+                logger.error("\(tenant.file): tenant \(tenant.id): strategy refused: \(error)")
+            }
+        }
+        var started: [PluginInstance] = []
+        for (instance, config, tenant) in instances {
+            do {
+                try instance.start()
+                started.append(instance)
+                for subscription in config.subscriptions {
+                    try instance.subscribe(symbol: subscription.symbol, streams: streamFlags(subscription.streams),
+                                           bookDepth: UInt32(subscription.bookDepth))
+                }
+                logger.info("instance started", metadata: ["tenant": "\(tenant.id)", "instance": "\(config.id)", "plugin": "\(instance.plugin.id)"])
+            } catch {
+                logger.error("\(tenant.file): \(error)")
+            }
+        }
+        let candleClock = DispatchSource.makeTimerSource(queue: .global())
+        candleClock.schedule(deadline: .now() + 1, repeating: 1)
+        var lastSummaryNs = wallClockNs()
+        candleClock.setEventHandler {
+            market.advanceClock(to: wallClockNs())
+            if wallClockNs() - lastSummaryNs >= 60_000_000_000 {
+                lastSummaryNs = wallClockNs()
+                logger.info("market data: \(market.summary)")
+                market.exclusively { strategies.summaries.forEach { logger.info("\($0)") } }
+            }
+        }
+        candleClock.resume()
+        logger.info("running", metadata: ["tenants": "\(tenants.count)", "instances": "\(started.count)"])
 
         let stopSignal = DispatchSemaphore(value: 0)
         var sources: [any DispatchSourceSignal] = []
@@ -79,9 +120,10 @@ struct Run: ParsableCommand {
             stopSignal.wait()
         }
         logger.info("shutting down", metadata: ["instances": "\(instances.count)"])
-        for instance in instances.reversed() { instance.destroy() }
+        for (instance, _, _) in instances.reversed() { instance.destroy() }
         candleClock.cancel()
         logger.info("market data: \(market.summary)")
+        market.exclusively { strategies.summaries.forEach { logger.info("\($0)") } }
         logger.info("stopped")
     }
 }

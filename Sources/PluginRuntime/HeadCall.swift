@@ -1,0 +1,76 @@
+import CAlphaPlus
+import Dispatch
+import Foundation
+
+/// One head's evaluate run on the instance's own executor, so the caller
+/// can stop waiting at a deadline. The frame is copied into the call's own
+/// storage first: a head that answers late never reads a frame the host
+/// has since overwritten. While a late call is still running the head
+/// gets no new frame (`begin` returns false). Storage is allocated once
+/// (and again only if a frame carries more indicators).
+public final class HeadCall: @unchecked Sendable {
+    public let instance: PluginInstance
+    /// Valid to read after `group.wait` succeeded for the call.
+    public let vote = UnsafeMutablePointer<ap_vote>.allocate(capacity: 1)
+    public let error = UnsafeMutablePointer<ap_error>.allocate(capacity: 1)
+    public private(set) var status = ap_status(AP_OK)
+    private let frame = UnsafeMutablePointer<ap_feature_frame>.allocate(capacity: 1)
+    private let book = UnsafeMutablePointer<ap_book_features>.allocate(capacity: 1)
+    private var values = UnsafeMutablePointer<Double>.allocate(capacity: 64)
+    private var valueCapacity = 64
+    private let lock = NSLock()
+    private var running = false
+
+    public init(instance: PluginInstance) {
+        self.instance = instance
+        vote.initialize(to: ap_vote())
+        error.initialize(to: ap_error.empty())
+        frame.initialize(to: ap_feature_frame())
+        book.initialize(to: ap_book_features())
+    }
+
+    deinit {
+        vote.deallocate()
+        error.deallocate()
+        frame.deallocate()
+        book.deallocate()
+        values.deallocate()
+    }
+
+    /// True while a call that missed its deadline has not returned yet.
+    public var isRunning: Bool { lock.withLock { running } }
+
+    /// Starts evaluate on a copy of `frame` and leaves `group` when it
+    /// returns. False (and `group` untouched) when the previous call is
+    /// still running or the instance is not a head.
+    public func begin(_ source: UnsafePointer<ap_feature_frame>, group: DispatchGroup) -> Bool {
+        guard lock.withLock({ running ? false : { running = true; return true }() }) else { return false }
+        copy(source)
+        group.enter()
+        instance.context.executor.async { [self] in
+            // Already on the executor: the evaluator is read directly.
+            status = instance.headEvaluator()?.evaluate(UnsafePointer(frame), vote, error) ?? ap_status(AP_ERR_NOT_FOUND)
+            lock.withLock { running = false }
+            group.leave()
+        }
+        return true
+    }
+
+    private func copy(_ source: UnsafePointer<ap_feature_frame>) {
+        let count = source.pointee.indicator_count
+        if count > valueCapacity {
+            values.deallocate()
+            values = .allocate(capacity: count)
+            valueCapacity = count
+        }
+        frame.pointee = source.pointee
+        if count > 0 { values.update(from: source.pointee.indicator_values, count: count) }
+        frame.pointee.indicator_values = UnsafePointer(values)
+        // Names, venue and symbol live as long as the frame's producer.
+        if let sourceBook = source.pointee.book {
+            book.pointee = sourceBook.pointee
+            frame.pointee.book = UnsafePointer(book)
+        }
+        error.pointee = ap_error.empty()
+    }
+}

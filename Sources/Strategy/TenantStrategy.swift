@@ -1,0 +1,366 @@
+import AlphaPlusSDK
+import CAlphaPlus
+import Dispatch
+import Foundation
+import Logging
+import PluginRuntime
+
+/// One tenant's strategy on the live path and in backtests alike: every
+/// feature frame first advances the paper positions (frames of the
+/// symbol's finest timeframe are its bars), then, for the tenant's symbols
+/// and timeframes, asks the heads for votes, forms the consensus, passes
+/// it through the risk gate and opens the signal's paper position. Every
+/// decision goes to the journal. One thread at a time (the market
+/// pipeline's); after a stream's first frame nothing allocates unless a
+/// signal is made.
+public final class TenantStrategy {
+    /// How heads are called.
+    public enum Invocation: Sendable {
+        /// On the caller's thread, timed: a call over its deadline is
+        /// counted as slow but its vote counts, so a backtest gives the
+        /// same result however loaded the machine is.
+        case direct
+        /// On each head's executor, concurrently, waiting until the
+        /// deadline: a late head abstains (timeout) and gets no frame until
+        /// its call returns. The live host uses this.
+        case deadline
+    }
+
+    /// A configured head and its instance (nil when it could not be created).
+    public struct Head {
+        public var spec: HeadSpec
+        public var pluginID: String
+        public var instance: PluginRuntime.PluginInstance?
+
+        public init(spec: HeadSpec, pluginID: String, instance: PluginRuntime.PluginInstance?) {
+            self.spec = spec
+            self.pluginID = pluginID
+            self.instance = instance
+        }
+    }
+
+    /// What happened so far, for the operator and the reports.
+    public struct Counters: Sendable {
+        public var framesEvaluated = 0
+        /// Frames that reached a consensus but whose candle closed long
+        /// before the frame (backfilled history): no signal.
+        public var staleFrames = 0
+        public var signals = 0
+        public var positionsClosed = 0
+        public var shortfalls = [Int](repeating: 0, count: ConsensusResult.Shortfall.allCases.count)
+        public var rejections = [Int](repeating: 0, count: RiskRejection.allCases.count)
+        /// Per head (tenant order), per `VoteStatus.allCases`.
+        public var votes: [[Int]]
+        /// Calls over the deadline that still counted (`direct`).
+        public var slowCalls: [Int]
+        public var journalErrors = 0
+        /// Bars the paper trader refused (inconsistent prices, out of order).
+        public var refusedBars = 0
+
+        public func rejections(_ reason: RiskRejection) -> Int { rejections[RiskRejection.allCases.firstIndex(of: reason)!] }
+        public func shortfalls(_ reason: ConsensusResult.Shortfall) -> Int {
+            shortfalls[ConsensusResult.Shortfall.allCases.firstIndex(of: reason)!]
+        }
+        public func votes(head: Int, _ status: VoteStatus) -> Int { votes[head][VoteStatus.allCases.firstIndex(of: status)!] }
+    }
+
+    public let tenant: String
+    public let settings: StrategySettings
+    public let heads: [Head]
+    public let trader: PaperTrader
+    public private(set) var counters: Counters
+    /// Called with every signal made, after it is journaled.
+    public var onSignal: ((Signal) -> Void)?
+    /// Called with every position closed, after it is journaled.
+    public var onOutcome: ((PositionOutcome) -> Void)?
+
+    private let consensus: Consensus
+    private let risk: RiskGate
+    private let journal: StrategyJournal?
+    private let invocation: Invocation
+    private let logger: Logger
+    private let votes: UnsafeMutableBufferPointer<VoteSlot>
+    private let rawVotes: UnsafeMutablePointer<ap_vote>
+    private let rawError = UnsafeMutablePointer<ap_error>.allocate(capacity: 1)
+    private let calls: [HeadCall?]
+    private var headErrors: [String]
+    /// Per head: whether this frame's call started (`deadline`).
+    private var begun: [Bool]
+    private var streams: [UnsafeRawPointer: StreamState] = [:]
+    private var finestTimeframe: [String: Int64] = [:]
+    private let symbols: Set<String>
+    private let timeframes: Set<Int64>
+
+    /// Throws when the settings contradict each other (naming the field).
+    public init(tenant: String, settings: StrategySettings, heads: [Head], journal: StrategyJournal?, halt: GlobalHalt,
+                invocation: Invocation, logger: Logger) throws {
+        self.tenant = tenant
+        self.settings = settings
+        self.heads = heads
+        self.journal = journal
+        self.invocation = invocation
+        self.logger = logger
+        if let problem = settings.problems.first {
+            throw PaperTradeError(tenant: tenant, subject: "strategy", field: problem.field, problem: problem.problem)
+        }
+        trader = try PaperTrader(tenant: tenant, initialEquity: settings.initialEquity, costs: settings.costs)
+        consensus = Consensus(policy: settings.consensus, weights: heads.map(\.spec.weight))
+        risk = RiskGate(limits: settings.risk, halt: halt)
+        votes = .allocate(capacity: heads.count)
+        votes.initialize(repeating: VoteSlot())
+        rawVotes = .allocate(capacity: max(heads.count, 1))
+        rawVotes.initialize(repeating: ap_vote(), count: max(heads.count, 1))
+        rawError.initialize(to: ap_error.empty())
+        calls = heads.map { head in invocation == .deadline ? head.instance.map(HeadCall.init) : nil }
+        headErrors = Array(repeating: "", count: heads.count)
+        begun = Array(repeating: false, count: heads.count)
+        counters = Counters(votes: Array(repeating: Array(repeating: 0, count: VoteStatus.allCases.count), count: heads.count),
+                            slowCalls: Array(repeating: 0, count: heads.count))
+        symbols = Set(settings.symbols)
+        timeframes = Set(settings.timeframes)
+    }
+
+    deinit {
+        votes.deallocate()
+        rawVotes.deallocate()
+        rawError.deallocate()
+    }
+
+    /// Whether the risk gate halted the tenant (maximum drawdown), and why.
+    public var haltReason: String? { risk.haltReason }
+
+    // MARK: - Frames
+
+    public func onFrame(_ frame: UnsafePointer<ap_feature_frame>) {
+        let stream = state(for: frame)
+        let candle = frame.pointee.candle
+        let closeNs = candle.open_time_ns + candle.interval_s * 1_000_000_000
+        if frame.pointee.timeframe_s == finestTimeframe[stream.symbol] {
+            let bar = MarketBar(venue: stream.venue, symbol: stream.symbol, openTimeNs: candle.open_time_ns,
+                                closeTimeNs: closeNs, open: candle.open, high: candle.high, low: candle.low, close: candle.close)
+            do { try trader.onBar(bar, onLeg: { _ in }, onClose: closed) } catch {
+                counters.refusedBars += 1
+                logger.error("\(error); the bar is skipped")
+            }
+        }
+        guard stream.traded else { return }
+        counters.framesEvaluated += 1
+        collectVotes(frame)
+        let result = consensus.decide(UnsafeBufferPointer(votes))
+        guard let side = result.side else {
+            counters.shortfalls[ConsensusResult.Shortfall.allCases.firstIndex(of: result.shortfall!)!] += 1
+            return
+        }
+        // History a connector backfilled warms the heads but makes no signal.
+        if frame.pointee.ts_ns - closeNs > 2 * frame.pointee.timeframe_s * 1_000_000_000 {
+            counters.staleFrames += 1
+            return
+        }
+        propose(side: side, result: result, frame: frame, stream: stream, closeNs: closeNs)
+    }
+
+    /// Closes every open position at its symbol's last close (end of a
+    /// backtest's data).
+    public func finish(atNs: Int64) {
+        trader.closeAll(atNs: atNs, onLeg: { _ in }, onClose: closed)
+    }
+
+    // MARK: - Votes
+
+    private func collectVotes(_ frame: UnsafePointer<ap_feature_frame>) {
+        switch invocation {
+        case .direct:
+            for index in heads.indices {
+                guard let instance = heads[index].instance else { setMissing(index); continue }
+                let vote = rawVotes + index
+                let started = DispatchTime.now().uptimeNanoseconds
+                let status = instance.withHead { evaluator in
+                    evaluator.map { $0.evaluate(frame, vote, rawError) } ?? ap_status(AP_ERR_NOT_FOUND)
+                }
+                if Int64(DispatchTime.now().uptimeNanoseconds - started) > settings.consensus.headDeadlineNs {
+                    counters.slowCalls[index] += 1
+                }
+                accept(index, status: status, vote: vote, error: rawError)
+            }
+        case .deadline:
+            let group = DispatchGroup()
+            for index in heads.indices {
+                guard let call = calls[index] else { setMissing(index); continue }
+                begun[index] = call.begin(frame, group: group)
+            }
+            let deadline = DispatchTime.now() + .nanoseconds(Int(settings.consensus.headDeadlineNs))
+            _ = group.wait(timeout: deadline)
+            for index in heads.indices {
+                guard let call = calls[index] else { continue }
+                if begun[index], !call.isRunning {
+                    accept(index, status: call.status, vote: call.vote, error: call.error)
+                    rawVotes[index] = call.vote.pointee
+                } else {
+                    fail(index, .timeout, "did not answer within \(settings.consensus.headDeadlineNs / 1_000_000) ms"
+                         + (begun[index] ? "" : " (its previous call is still running)"))
+                }
+            }
+        }
+    }
+
+    /// Checks one head's answer and fills its slot.
+    private func accept(_ index: Int, status: ap_status, vote: UnsafeMutablePointer<ap_vote>, error: UnsafeMutablePointer<ap_error>) {
+        guard status == AP_OK else {
+            let text = error.pointee.text
+            error.pointee = ap_error.empty()
+            return fail(index, .error, "evaluate failed with status \(status)\(text.isEmpty ? "" : ": \(text)")")
+        }
+        let direction: VoteDirection
+        switch vote.pointee.direction {
+        case AP_DIRECTION_LONG.rawValue: direction = .long
+        case AP_DIRECTION_SHORT.rawValue: direction = .short
+        case AP_DIRECTION_FLAT.rawValue: direction = .flat
+        default: return fail(index, .error, "vote.direction \(vote.pointee.direction) is not long, short or flat")
+        }
+        let confidence = vote.pointee.confidence
+        guard confidence >= 0, confidence <= 1 else {
+            return fail(index, .error, "vote.confidence \(confidence) is not in [0, 1]")
+        }
+        let calibrated = heads[index].spec.calibration?.apply(confidence) ?? confidence
+        votes[index] = VoteSlot(status: .ok, direction: direction, confidence: confidence, calibrated: calibrated)
+        counters.votes[index][0] += 1
+    }
+
+    private func setMissing(_ index: Int) {
+        votes[index] = VoteSlot(status: .missing)
+        counters.votes[index][VoteStatus.allCases.firstIndex(of: .missing)!] += 1
+    }
+
+    /// The head abstains on this frame; the first few failures of each
+    /// head are logged, then every 10,000th, so a broken head cannot flood
+    /// the log (the counters keep every one).
+    private func fail(_ index: Int, _ status: VoteStatus, _ reason: String) {
+        votes[index] = VoteSlot(status: status)
+        let statusIndex = VoteStatus.allCases.firstIndex(of: status)!
+        counters.votes[index][statusIndex] += 1
+        headErrors[index] = reason
+        let failures = counters.votes[index][statusIndex]
+        if failures <= 3 || failures % 10_000 == 0 {
+            let head = heads[index]
+            logger.warning("tenant \(tenant), head \(head.spec.instance) (plugin \(head.pluginID)): \(reason); the head abstains (\(status.rawValue) \(failures) time\(failures == 1 ? "" : "s"))")
+        }
+    }
+
+    // MARK: - Risk and signals
+
+    private func propose(side: Side, result: ConsensusResult, frame: UnsafePointer<ap_feature_frame>, stream: StreamState, closeNs: Int64) {
+        let close = frame.pointee.candle.close
+        let atr = stream.atr(in: frame)
+        let proposal = TradeProposal(symbol: stream.symbol, side: side, confidence: result.confidence, entry: close,
+                                     atr: atr, atNs: closeNs)
+        let signalID = "\(tenant):\(stream.venue):\(stream.symbol):\(frame.pointee.timeframe_s):\(closeNs / 1_000_000)"
+        let verdict = risk.evaluate(proposal, portfolio: trader)
+        var decision = RiskDecision(tenant: tenant, venue: stream.venue, symbol: stream.symbol,
+                                    timeframeSeconds: frame.pointee.timeframe_s, side: side, confidence: result.confidence,
+                                    accepted: false, rejection: nil, detail: "", signalID: signalID, atNs: closeNs)
+        switch verdict {
+        case .rejected(let rejection, let detail):
+            decision.rejection = rejection
+            decision.detail = detail
+            counters.rejections[RiskRejection.allCases.firstIndex(of: rejection)!] += 1
+            write { try $0.record(decision) }
+        case .accepted(let quantity, let stop, let targets, let detail):
+            decision.accepted = true
+            decision.detail = detail
+            let holdNs = Int64(settings.risk.maxHoldBars) * frame.pointee.timeframe_s * 1_000_000_000
+            let signal = Signal(id: signalID, tenant: tenant, venue: stream.venue, symbol: stream.symbol,
+                                timeframeSeconds: frame.pointee.timeframe_s, side: side, entry: close, stop: stop,
+                                targets: targets, scaleOut: settings.risk.scaleOut, quantity: quantity,
+                                confidence: result.confidence, highConfidence: result.high, votes: headVotes(),
+                                createdAtNs: closeNs, expiresAtNs: holdNs > 0 ? closeNs + holdNs : 0)
+            do { try trader.open(signal) } catch {
+                // The gate sized it from the same frame: a refusal here is a
+                // bug, reported loudly, never a crash.
+                logger.error("\(error); signal \(signalID) not opened")
+                return
+            }
+            counters.signals += 1
+            write { journal in
+                try journal.record(decision)
+                try journal.record(signal)
+            }
+            onSignal?(signal)
+        }
+    }
+
+    /// The frame's votes with their strings, for a signal.
+    private func headVotes() -> [HeadVote] {
+        heads.indices.map { index in
+            let slot = votes[index], head = heads[index]
+            var rationale = ""
+            if slot.status == .ok {
+                let length = min(Int(rawVotes[index].rationale_len), Int(AP_RATIONALE_CAPACITY))
+                rationale = withUnsafeBytes(of: rawVotes[index].rationale) { bytes in
+                    String(decoding: bytes.prefix(length), as: UTF8.self)
+                }
+            }
+            return HeadVote(head: head.spec.instance, plugin: head.pluginID, status: slot.status, direction: slot.direction,
+                            confidence: slot.confidence, calibratedConfidence: slot.calibrated, weight: head.spec.weight,
+                            rationale: rationale, error: slot.status == .ok ? "" : headErrors[index])
+        }
+    }
+
+    private func closed(_ outcome: PositionOutcome) {
+        risk.record(outcome, portfolio: trader)
+        counters.positionsClosed += 1
+        write { try $0.record(outcome) }
+        onOutcome?(outcome)
+    }
+
+    /// A journal failure is logged and counted; the strategy goes on with
+    /// what it holds in memory.
+    private func write(_ body: (StrategyJournal) throws -> Void) {
+        guard let journal else { return }
+        do { try body(journal) } catch {
+            counters.journalErrors += 1
+            logger.error("tenant \(tenant): the store refused a record: \(error)")
+        }
+    }
+
+    // MARK: - Streams
+
+    /// Per frame producer (its frame lives at a stable address): names and
+    /// whether the tenant trades it, worked out once.
+    private final class StreamState {
+        let venue: String
+        let symbol: String
+        let traded: Bool
+        private var layoutID: UInt64 = 0
+        private var atrIndex = -1
+
+        init(venue: String, symbol: String, traded: Bool) {
+            self.venue = venue
+            self.symbol = symbol
+            self.traded = traded
+        }
+
+        func atr(in frame: UnsafePointer<ap_feature_frame>) -> Double {
+            let f = frame.pointee
+            if layoutID != f.layout_id || atrIndex < 0 {
+                layoutID = f.layout_id
+                atrIndex = (0..<f.indicator_count).first { f.indicator_names[$0].string == "atr_14" } ?? -1
+            }
+            return atrIndex >= 0 && atrIndex < f.indicator_count ? f.indicator_values[atrIndex] : .nan
+        }
+    }
+
+    private func state(for frame: UnsafePointer<ap_feature_frame>) -> StreamState {
+        let key = UnsafeRawPointer(frame)
+        let timeframe = frame.pointee.timeframe_s
+        // A producer's frame keeps its address for the producer's lifetime.
+        if let known = streams[key] { return known }
+        let symbol = frame.pointee.symbol.string
+        let stream = StreamState(venue: frame.pointee.venue.string, symbol: symbol,
+                                 traded: (symbols.isEmpty || symbols.contains(symbol)) && timeframes.contains(timeframe))
+        streams[key] = stream
+        finestTimeframe[symbol] = min(finestTimeframe[symbol] ?? .max, timeframe)
+        return stream
+    }
+}
+
+extension PaperTrader: PortfolioState {}

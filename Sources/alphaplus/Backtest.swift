@@ -1,0 +1,180 @@
+import AlphaPlusFeeds
+import AlphaPlusSDK
+import ArgumentParser
+import Backtesting
+import BacktestReport
+import Foundation
+import HostConfig
+import Logging
+import MarketData
+import PluginRuntime
+import Strategy
+
+/// `alphaplus backtest`: a tenant's strategy on recorded data, through the
+/// live path with the data's own clock, as fast as the machine goes. Writes
+/// report.json, trades.csv, signals.csv and report.html into `--out`.
+struct Backtest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a tenant's strategy on recorded market data and write its report.")
+    @OptionGroup var options: ConfigOption
+    @Option(help: "The tenant file (config/tenants/<id>.yaml) whose strategy to run.") var tenant: String
+    @Option(parsing: .upToNextOption, help: "Market-data files: bars, trades, quotes or captures (plain or gzip).")
+    var data: [String]
+    @Option(help: "The folder the report is written to (created if missing).") var out: String
+    @Option(help: "Start at this UTC time: 2022-01-05 or 2022-01-05T12:00:00Z (inclusive).") var from: String?
+    @Option(help: "Stop at this UTC time (exclusive).") var to: String?
+    @Option(help: "The symbol of bar files, which do not name one (default: from the file name).") var symbol: String?
+    @Option(help: "The venue of bar and trade files.") var venue = "replay"
+    @Option(help: "What to do with a malformed row: stop (the default) or skip (reported).") var onBadRow: BadRecordPolicy = .stop
+    @Flag(help: "No progress bar even on a terminal.") var noProgress = false
+
+    func run() throws {
+        let config = try options.load()
+        bootstrapLogging(level: "warning")
+        let logger = Logger(label: "alphaplus.backtest")
+        let fromNs = try from.map { try Self.time($0, option: "--from") } ?? .min
+        let toNs = try to.map { try Self.time($0, option: "--to") } ?? .max
+        guard fromNs < toNs else { throw ValidationError("--from \(from ?? "") is not before --to \(to ?? "")") }
+        guard !data.isEmpty else { throw ValidationError("give at least one --data file") }
+
+        let tenantConfig: TenantConfig
+        do { tenantConfig = try TenantConfig.load(tenant) } catch { throw ValidationError("\(error)") }
+        guard let settings = tenantConfig.strategy else {
+            throw ValidationError("\(tenant): tenant \(tenantConfig.id) has no 'strategy' section to backtest")
+        }
+        let services = HostServices()
+        services.setEventSink { _, _ in }  // connectors do not run in a backtest
+        let registry = PluginRegistry(services: services)
+        registry.discover(folders: config.pluginFolders)
+        let heads = try settings.heads.map { spec throws -> TenantStrategy.Head in
+            guard let instanceConfig = tenantConfig.instances.first(where: { $0.id == spec.instance }) else {
+                throw ValidationError("\(tenant): head '\(spec.instance)' has no instance")
+            }
+            guard let plugin = registry.plugin(id: instanceConfig.plugin) else {
+                let refused = registry.failures.map { "\($0)" }.joined(separator: "; ")
+                throw ValidationError("\(tenant): tenant \(tenantConfig.id), head \(spec.instance): no loaded plugin '\(instanceConfig.plugin)' in \(config.pluginFolders.joined(separator: ", "))\(refused.isEmpty ? "" : " (refused: \(refused))")")
+            }
+            do {
+                let instance = try PluginInstance(plugin: plugin, tenantID: tenantConfig.id, instanceID: spec.instance,
+                                                  config: instanceConfig.settings, services: services)
+                try instance.start()
+                return TenantStrategy.Head(spec: spec, pluginID: plugin.id, instance: instance)
+            } catch {
+                throw ValidationError("\(tenant): \(error)")
+            }
+        }
+        let strategy = try TenantStrategy(tenant: tenantConfig.id, settings: settings, heads: heads, journal: nil,
+                                          halt: GlobalHalt(), invocation: .direct, logger: logger)
+        var signals: [Signal] = []
+        strategy.onSignal = { signals.append($0) }
+        let runner = BacktestRunner(strategy: strategy, logger: logger)
+
+        // Every file is read first, so that several files interleave in time
+        // order and the progress bar knows the total.
+        var events: [MarketEvent] = []
+        for file in data {
+            do {
+                let reader = try FeedReader(path: file, options: .init(venue: venue, symbol: symbol, badRecords: onBadRow))
+                let report = try reader.read { event, _ in
+                    let ns = event.source.exchangeTimeNs
+                    if ns >= fromNs, ns < toNs { events.append(event) }
+                }
+                if report.badRecords > 0 {
+                    for error in report.firstBadRecords { FileHandle.standardError.write(Data("skipped: \(error)\n".utf8)) }
+                    FileHandle.standardError.write(Data("skipped \(report.badRecords) malformed rows of \(file)\n".utf8))
+                }
+            } catch let error as FeedError {
+                throw ValidationError("\(error)\(onBadRow == .stop ? " (--on-bad-row skip skips and counts such rows)" : "")")
+            }
+        }
+        if data.count > 1 {
+            events = events.enumerated().sorted { ($0.element.source.exchangeTimeNs, $0.offset) < ($1.element.source.exchangeTimeNs, $1.offset) }
+                .map(\.element)
+        }
+        guard !events.isEmpty else { throw ValidationError("no events in \(data.joined(separator: ", ")) between --from and --to") }
+
+        let progress = ProgressBar(total: events.count, enabled: !noProgress && isatty(STDERR_FILENO) == 1)
+        for (index, event) in events.enumerated() {
+            let result = runner.feed(event)
+            if case .rejected(let reason) = result, runner.rejectedEvents <= 3 {
+                FileHandle.standardError.write(Data("event \(index + 1) (\(event.source.symbol) at \(UTCTime.iso8601(ns: event.source.exchangeTimeNs))) rejected: \(reason)\n".utf8))
+            }
+            progress.update(index + 1)
+        }
+        progress.finish()
+        runner.finish()
+
+        let trader = strategy.trader
+        let result = BacktestResult(
+            run: runInfo(strategy: strategy, runner: runner, settings: settings, firstNs: events.first!.source.exchangeTimeNs),
+            signals: signals, outcomes: trader.closedPositions, legs: trader.legs, equityCurve: trader.equityCurve,
+            metrics: PerformanceMetrics.compute(outcomes: trader.closedPositions, signals: signals,
+                                                equity: trader.equityCurve, initialEquity: settings.initialEquity))
+        let directory = URL(fileURLWithPath: out)
+        try BacktestReportWriter.write(result, to: directory)
+        let m = result.metrics
+        print("backtest \(tenantConfig.id): \(runner.bars) bars, \(strategy.counters.framesEvaluated) frames evaluated, "
+              + "\(strategy.counters.signals) signals, \(m.trades) trades, net P&L \(format(m.netPnl)), "
+              + "win rate \(format(m.winRate)), max drawdown \(format(m.maxDrawdown))")
+        if runner.gapCount > 0 {
+            print("data gaps: \(runner.gapCount) (\(runner.missingBars) bars missing); the first at \(runner.firstGaps.first.map { "\($0.symbol) after \(UTCTime.iso8601(ns: $0.afterNs))" } ?? "")")
+        }
+        if runner.rejectedEvents > 0 { print("events rejected by ingest: \(runner.rejectedEvents) (see stderr for the first)") }
+        print("report: \(directory.path)/report.json, trades.csv, signals.csv, report.html")
+    }
+
+    private func runInfo(strategy: TenantStrategy, runner: BacktestRunner, settings: StrategySettings, firstNs: Int64) -> BacktestRunInfo {
+        var rejections: [RiskRejection: Int] = [:]
+        for reason in RiskRejection.allCases where strategy.counters.rejections(reason) > 0 {
+            rejections[reason] = strategy.counters.rejections(reason)
+        }
+        let votes = strategy.heads.indices.map { index in
+            var counts = HeadVoteCounts(head: strategy.heads[index].spec.instance)
+            for status in VoteStatus.allCases {
+                for _ in 0..<strategy.counters.votes(head: index, status) { counts.count(status) }
+            }
+            return counts
+        }
+        return BacktestRunInfo(tenant: strategy.tenant, inputFiles: data.map { ($0 as NSString).lastPathComponent },
+                               fromNs: firstNs, toNs: runner.nowNs, bars: runner.bars,
+                               frames: strategy.counters.framesEvaluated, riskRejections: rejections, headVotes: votes,
+                               costs: settings.costs)
+    }
+
+    /// "2022-01-05", "2022-01-05 12:00:00" or "2022-01-05T12:00:00Z", UTC.
+    static func time(_ text: String, option: String) throws -> Int64 {
+        var text = text.hasSuffix("Z") ? String(text.dropLast()) : text
+        if text.count == 10 { text += " 00:00:00" }
+        guard let ns = UTCTime.parse(text) else {
+            throw ValidationError("\(option) '\(text)' is not a UTC time like 2022-01-05 or 2022-01-05T12:00:00Z")
+        }
+        return ns
+    }
+}
+
+/// A one-line progress bar on stderr, redrawn at most every 1%.
+final class ProgressBar {
+    private let total: Int
+    private let enabled: Bool
+    private var shownPercent = -1
+
+    init(total: Int, enabled: Bool) {
+        self.total = max(total, 1)
+        self.enabled = enabled
+    }
+
+    func update(_ done: Int) {
+        guard enabled else { return }
+        let percent = done * 100 / total
+        guard percent != shownPercent else { return }
+        shownPercent = percent
+        let filled = percent * 30 / 100
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+        FileHandle.standardError.write(Data("\r[\(bar)] \(percent)% \(done)/\(total) events".utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+}

@@ -1,0 +1,61 @@
+import CAlphaPlus
+import Foundation
+import Strategy
+
+/// The running tenants' strategies: frames from the market pipeline go to
+/// each in turn (under the pipeline's lock, so one at a time), news events
+/// to every head that takes raw events. Filled before any connector
+/// starts, read-only afterwards.
+final class StrategyRouter: @unchecked Sendable {
+    private(set) var strategies: [TenantStrategy] = []
+
+    func add(_ strategy: TenantStrategy) { strategies.append(strategy) }
+
+    func onFrame(_ frame: UnsafePointer<ap_feature_frame>) {
+        for strategy in strategies { strategy.onFrame(frame) }
+    }
+
+    func deliver(_ event: UnsafePointer<ap_event_header>) {
+        for strategy in strategies {
+            for head in strategy.heads { head.instance?.deliver(event) }
+        }
+    }
+
+    /// One line per tenant for the operator's log.
+    var summaries: [String] {
+        strategies.map { strategy in
+            let c = strategy.counters
+            let shortfalls = ConsensusResult.Shortfall.allCases.filter { c.shortfalls($0) > 0 }.map { "\($0.rawValue)=\(c.shortfalls($0))" }
+            let rejections = RiskRejection.allCases.filter { c.rejections($0) > 0 }.map { "\($0.rawValue)=\(c.rejections($0))" }
+            let failing = strategy.heads.indices.compactMap { index -> String? in
+                let failed = [VoteStatus.error, .timeout, .missing].map { c.votes(head: index, $0) }.reduce(0, +)
+                return failed > 0 ? "\(strategy.heads[index].spec.instance)=\(failed)" : nil
+            }
+            return "strategy \(strategy.tenant): \(c.framesEvaluated) frames, \(c.signals) signals, "
+                + "\(strategy.trader.openPositionCount) open, \(c.positionsClosed) closed, equity \(format(strategy.trader.equity)); "
+                + "no consensus: \(shortfalls.isEmpty ? "none" : shortfalls.joined(separator: " ")); "
+                + "risk refused: \(rejections.isEmpty ? "none" : rejections.joined(separator: " ")); "
+                + "heads failing: \(failing.isEmpty ? "none" : failing.joined(separator: " "))"
+                + (strategy.haltReason.map { "; HALTED: \($0)" } ?? "")
+        }
+    }
+}
+
+/// A signal in one line, as the console shows it.
+func describe(_ signal: Signal) -> String {
+    let targets = signal.targets.map(format).joined(separator: " / ")
+    let votes = signal.votes.map { "\($0.head)=\($0.status == .ok ? "\($0.direction.rawValue) \(format($0.confidence))" : $0.status.rawValue)" }
+    return "\(signal.id): \(signal.side.rawValue.uppercased()) \(signal.symbol) \(signal.timeframeSeconds / 60)m "
+        + "entry \(format(signal.entry)) stop \(format(signal.stop)) targets \(targets) qty \(format(signal.quantity)) "
+        + "confidence \(format(signal.confidence))\(signal.highConfidence ? " (high)" : "") [\(votes.joined(separator: ", "))]"
+}
+
+func describe(_ outcome: PositionOutcome) -> String {
+    "\(outcome.signalID): \(outcome.finalReason.rawValue) after \(outcome.legs.count) fill\(outcome.legs.count == 1 ? "" : "s"), "
+        + "P&L \(format(outcome.pnl)) (fees \(format(outcome.fees))), MAE \(format(outcome.maxAdverseExcursion)) MFE \(format(outcome.maxFavourableExcursion))"
+}
+
+/// Up to 6 significant digits, for log lines.
+func format(_ value: Double) -> String {
+    String(format: "%.6g", value)
+}
