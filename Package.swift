@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ap-example-c-head", type: .dynamic, targets: ["ExampleCHead"]),
         .library(name: "ap-exchange-sim", type: .dynamic, targets: ["ExchangeSimEntry"]),
         .library(name: "ap-exchange-replay", type: .dynamic, targets: ["ExchangeReplayEntry"]),
+        .library(name: "ap-news-replay", type: .dynamic, targets: ["NewsReplayEntry"]),
     ],
     dependencies: [
         // The SDK, used by path exactly as a third-party plugin uses it.
@@ -71,6 +72,12 @@ let package = Package(
         ], path: "Plugins/ExchangeReplay/Replay"),
         .target(name: "ExchangeReplayEntry", dependencies: ["ExchangeReplay", .product(name: "AlphaPlusSDK", package: "swift")],
                 path: "Plugins/ExchangeReplay/Entry"),
+        .target(name: "NewsReplay", dependencies: [
+            .product(name: "AlphaPlusSDK", package: "swift"), .product(name: "AlphaPlusFeeds", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+        ], path: "Plugins/NewsReplay/Replay"),
+        .target(name: "NewsReplayEntry", dependencies: ["NewsReplay", .product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/NewsReplay/Entry"),
 
         .executableTarget(name: "ContractBench", dependencies: [
             "PluginRuntime", "ExampleSwiftHead",
@@ -109,6 +116,11 @@ let package = Package(
         .testTarget(name: "ExamplePluginTests", dependencies: [
             "ExampleSwiftHead",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
+        ]),
+        .testTarget(name: "NewsSentimentTests", dependencies: [
+            "NewsReplay",
+            .product(name: "AlphaPlusSDKTesting", package: "swift"),
+            .product(name: "AlphaPlusFeeds", package: "swift"),
         ]),
         .testTarget(name: "ExchangePluginTests", dependencies: [
             "ExchangeSim", "ExchangeReplay", "SharedTestData", "OrderBook",
