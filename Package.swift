@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "ap-exchange-sim", type: .dynamic, targets: ["ExchangeSimEntry"]),
         .library(name: "ap-exchange-replay", type: .dynamic, targets: ["ExchangeReplayEntry"]),
         .library(name: "ap-news-replay", type: .dynamic, targets: ["NewsReplayEntry"]),
+        .library(name: "ap-head-sentiment", type: .dynamic, targets: ["HeadSentimentEntry"]),
     ],
     dependencies: [
         // The SDK, used by path exactly as a third-party plugin uses it.
@@ -79,6 +80,12 @@ let package = Package(
         .target(name: "NewsReplayEntry", dependencies: ["NewsReplay", .product(name: "AlphaPlusSDK", package: "swift")],
                 path: "Plugins/NewsReplay/Entry"),
 
+        // Head plugins with a logic target and an entry target, like the connectors.
+        .target(name: "HeadSentiment", dependencies: [.product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/HeadSentiment/Head"),
+        .target(name: "HeadSentimentEntry", dependencies: ["HeadSentiment", .product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/HeadSentiment/Entry"),
+
         .executableTarget(name: "ContractBench", dependencies: [
             "PluginRuntime", "ExampleSwiftHead",
             .product(name: "CAlphaPlus", package: "swift"),
@@ -118,7 +125,7 @@ let package = Package(
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
         ]),
         .testTarget(name: "NewsSentimentTests", dependencies: [
-            "NewsReplay",
+            "NewsReplay", "HeadSentiment", "ExchangeSim",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
         ]),
