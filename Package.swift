@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "ap-example-c-head", type: .dynamic, targets: ["ExampleCHead"]),
         .library(name: "ap-exchange-sim", type: .dynamic, targets: ["ExchangeSimEntry"]),
         .library(name: "ap-exchange-replay", type: .dynamic, targets: ["ExchangeReplayEntry"]),
+        .library(name: "ap-news-replay", type: .dynamic, targets: ["NewsReplayEntry"]),
+        .library(name: "ap-head-sentiment", type: .dynamic, targets: ["HeadSentimentEntry"]),
     ],
     dependencies: [
         // The SDK, used by path exactly as a third-party plugin uses it.
@@ -88,6 +90,18 @@ let package = Package(
         ], path: "Plugins/ExchangeReplay/Replay"),
         .target(name: "ExchangeReplayEntry", dependencies: ["ExchangeReplay", .product(name: "AlphaPlusSDK", package: "swift")],
                 path: "Plugins/ExchangeReplay/Entry"),
+        .target(name: "NewsReplay", dependencies: [
+            .product(name: "AlphaPlusSDK", package: "swift"), .product(name: "AlphaPlusFeeds", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+        ], path: "Plugins/NewsReplay/Replay"),
+        .target(name: "NewsReplayEntry", dependencies: ["NewsReplay", .product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/NewsReplay/Entry"),
+
+        // Head plugins with a logic target and an entry target, like the connectors.
+        .target(name: "HeadSentiment", dependencies: [.product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/HeadSentiment/Head"),
+        .target(name: "HeadSentimentEntry", dependencies: ["HeadSentiment", .product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/HeadSentiment/Entry"),
 
         .executableTarget(name: "ContractBench", dependencies: [
             "PluginRuntime", "ExampleSwiftHead",
@@ -137,6 +151,11 @@ let package = Package(
         .testTarget(name: "ExamplePluginTests", dependencies: [
             "ExampleSwiftHead",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
+        ]),
+        .testTarget(name: "NewsSentimentTests", dependencies: [
+            "NewsReplay", "HeadSentiment", "ExchangeSim",
+            .product(name: "AlphaPlusSDKTesting", package: "swift"),
+            .product(name: "AlphaPlusFeeds", package: "swift"),
         ]),
         .testTarget(name: "ExchangePluginTests", dependencies: [
             "ExchangeSim", "ExchangeReplay", "SharedTestData", "OrderBook",
