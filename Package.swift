@@ -131,7 +131,12 @@ let package = Package(
             "PluginRuntime", "HostConfig", "SharedTestData",
             .product(name: "CAlphaPlus", package: "swift"),
         ], exclude: ["Fixtures"]),
-        .testTarget(name: "StrategyTests", dependencies: ["Strategy", "HostConfig", "SharedTestData"]),
+        .testTarget(name: "StrategyTests", dependencies: [
+            "Strategy", "HostConfig", "SharedTestData", "PluginRuntime", "MarketData",
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "IndicatorsTests", dependencies: [
             "Indicators", "SharedTestData",
             .product(name: "AlphaPlusFeeds", package: "swift"),

@@ -70,6 +70,16 @@ public struct PluginLoader: Sendable {
         }
         let entry = unsafeBitCast(symbol, to: ap_plugin_entry_fn.self)
         guard let table = entry() else { throw PluginLoadError(path, "\(PluginFileCheck.entrySymbol)() returned NULL") }
+        return try initialise(table, path: path)
+    }
+
+    /// A plugin linked into the host's own binary (a test, a benchmark, a
+    /// statically built host): the same checks and init as a file, no dlopen.
+    public func load(linked table: UnsafePointer<ap_plugin_api>, name: String) throws(PluginLoadError) -> LoadedPlugin {
+        try initialise(table, path: "linked:\(name)")
+    }
+
+    private func initialise(_ table: UnsafePointer<ap_plugin_api>, path: String) throws(PluginLoadError) -> LoadedPlugin {
         let plugin = try validate(table, path: path)
         var err = ap_error.empty()
         let context = services.pluginContext(pluginID: plugin.id)

@@ -1,0 +1,243 @@
+import AlphaPlusJSON
+import AlphaPlusSDK
+import Dispatch
+import Foundation
+import Logging
+import MarketData
+import PluginRuntime
+import XCTest
+@testable import Strategy
+
+/// A head whose answer the test picks with its settings: a direction and
+/// confidence, or one of the ways a head goes wrong.
+final class ScriptedHead: HeadPlugin {
+    struct Configuration: Decodable {
+        var mode: String
+        var confidence: Double?
+    }
+
+    static let descriptor = PluginDescriptor(id: "test.scripted-head", name: "Scripted head", version: "1.0.0",
+                                             configSchema: #"{"type": "object"}"#)
+    /// A `hang` head waits for this before answering.
+    static let release = DispatchSemaphore(value: 0)
+
+    private let mode: String
+    private let confidence: Double
+
+    init(configuration: Configuration, context: PluginContext) throws {
+        mode = configuration.mode
+        confidence = configuration.confidence ?? 0.9
+    }
+
+    func evaluate(_ frame: FeatureFrame) throws -> Vote {
+        switch mode {
+        case "long": return Vote(.long, confidence: confidence, rationale: "scripted long")
+        case "short": return Vote(.short, confidence: confidence)
+        case "nan": return Vote(.long, confidence: .nan)
+        case "over": return Vote(.long, confidence: 1.5)
+        case "fail": throw PluginError.unavailable("model file not loaded")
+        case "hang":
+            Self.release.wait()
+            return Vote(.long, confidence: confidence)
+        default: return .flat
+        }
+    }
+}
+
+/// The scripted head's table with evaluate wrapped to write direction 7:
+/// a head (in C, say) answering a direction the contract does not have.
+nonisolated(unsafe) private var scriptedHeadTable: UnsafePointer<ap_head_v1> {
+    let original = PluginExport.entry(ScriptedHead.self)
+    return AP_CAPABILITY_HEAD_V1.withCString { id in
+        original.pointee.get_capability(original, ap_str(ptr: id, len: strlen(id)))!.assumingMemoryBound(to: ap_head_v1.self)
+    }
+}
+nonisolated(unsafe) private var badDirectionHead = ap_head_v1(
+    struct_size: UInt32(MemoryLayout<ap_head_v1>.size),
+    evaluate: { instance, frame, vote, error in
+        let status = scriptedHeadTable.pointee.evaluate(instance, frame, vote, error)
+        vote?.pointee.direction = 7
+        return status
+    },
+    on_event: nil)
+/// A copy of the SDK's table whose get_capability answers the wrapped
+/// head. The SDK keeps a pointer to its plugin object right after the
+/// table, so the copy carries that word too.
+nonisolated(unsafe) private let badDirectionAPI: UnsafePointer<ap_plugin_api> = {
+    let original = PluginExport.entry(ScriptedHead.self)
+    let size = MemoryLayout<ap_plugin_api>.stride + MemoryLayout<UnsafeRawPointer>.size
+    let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: MemoryLayout<ap_plugin_api>.alignment)
+    copy.copyMemory(from: original, byteCount: size)
+    let table = copy.assumingMemoryBound(to: ap_plugin_api.self)
+    table.pointee.get_capability = { _, _ in UnsafeRawPointer(withUnsafePointer(to: &badDirectionHead) { $0 }) }
+    return UnsafePointer(table)
+}()
+
+/// Records what the strategy journals, or refuses it all.
+final class RecordingJournal: StrategyJournal {
+    var entries: [String] = []
+    var refuse = false
+    struct Refused: Error {}
+
+    func record(_ decision: RiskDecision) throws {
+        if refuse { throw Refused() }
+        entries.append("decision \(decision.accepted ? "accepted" : decision.rejection!.rawValue) \(decision.signalID)")
+    }
+    func record(_ signal: Signal) throws {
+        if refuse { throw Refused() }
+        entries.append("signal \(signal.id)")
+    }
+    func record(_ outcome: PositionOutcome) throws {
+        if refuse { throw Refused() }
+        entries.append("outcome \(outcome.signalID) \(outcome.finalReason.rawValue)")
+    }
+}
+
+final class TenantStrategyTests: XCTestCase {
+    private let services = HostServices()
+    private let minute: Int64 = 60_000_000_000
+    private let start: Int64 = 1_700_000_040 * 1_000_000_000 / 60_000_000_000 * 60_000_000_000
+
+    private func plugin(badDirection: Bool = false) throws -> LoadedPlugin {
+        let loader = PluginLoader(services: services)
+        return badDirection
+            ? try loader.load(linked: badDirectionAPI, name: "bad-direction")
+            : try loader.load(linked: PluginExport.entry(ScriptedHead.self), name: "scripted")
+    }
+
+    /// `modes` as ScriptedHead's, plus "bad-direction": a long head whose
+    /// direction is overwritten with 7.
+    private func strategy(_ modes: [String], invocation: TenantStrategy.Invocation = .direct,
+                          deadlineMs: Double = 50, journal: StrategyJournal? = nil) throws -> TenantStrategy {
+        var heads: [TenantStrategy.Head] = []
+        for (index, mode) in modes.enumerated() {
+            let loaded = try plugin(badDirection: mode == "bad-direction")
+            let scripted = mode == "bad-direction" ? "long" : mode
+            let instance = try PluginInstance(plugin: loaded, tenantID: "acme", instanceID: "h\(index)",
+                                              config: try JSONValue(parsing: #"{"mode": "\#(scripted)"}"#), services: services)
+            heads.append(TenantStrategy.Head(spec: HeadSpec(instance: "h\(index)"), pluginID: loaded.id, instance: instance))
+        }
+        var settings = StrategySettings(heads: heads.map(\.spec))
+        settings.consensus.headDeadlineNs = Int64(deadlineMs * 1_000_000)
+        return try TenantStrategy(tenant: "acme", settings: settings, heads: heads, journal: journal, halt: GlobalHalt(),
+                                  invocation: invocation, logger: Logger(label: "test"))
+    }
+
+    /// A 1m frame of the standard layout with the bar given and ATR 50.
+    private func frame(_ buffer: FeatureFrameBuffer, minute index: Int64, open: Double, high: Double, low: Double, close: Double) -> UnsafePointer<ap_feature_frame> {
+        let openNs = start + index * minute
+        buffer.setCandle(ap_candle(open_time_ns: openNs, interval_s: 60, open: open, high: high, low: low, close: close,
+                                   volume: 1, trade_count: 1), timestampNs: openNs + minute)
+        buffer.setValue(50, at: FrameProducer.indicatorNames.firstIndex(of: "atr_14")!)
+        return UnsafePointer(buffer.pointer)
+    }
+
+    private func buffer() -> FeatureFrameBuffer {
+        FeatureFrameBuffer(venue: "sim", symbol: "BTC-USDT", timeframeSeconds: 60, indicatorNames: FrameProducer.indicatorNames,
+                           layoutID: FrameProducer.layoutID)
+    }
+
+    func testAgreeingHeadsMakeASignalWhosePositionRunsToItsTargets() throws {
+        let journal = RecordingJournal()
+        let strategy = try strategy(["long", "long", "long", "flat"], journal: journal)
+        var signals: [Signal] = []
+        strategy.onSignal = { signals.append($0) }
+        let frames = buffer()
+        strategy.onFrame(frame(frames, minute: 0, open: 10_000, high: 10_010, low: 9_990, close: 10_000))
+        XCTAssertEqual(signals.count, 1)
+        let signal = try XCTUnwrap(signals.first)
+        XCTAssertEqual(signal.side, .long)
+        XCTAssertEqual(signal.stop, 10_000 - 75, accuracy: 1e-9)  // 1.5 ATR
+        XCTAssertEqual(signal.targets, [10_075, 10_150, 10_225])
+        XCTAssertEqual(signal.confidence, 0.9, accuracy: 1e-12)
+        XCTAssertTrue(signal.highConfidence)
+        XCTAssertEqual(signal.votes.map(\.direction), [.long, .long, .long, .flat])
+        XCTAssertEqual(signal.votes[0].rationale, "scripted long")
+        XCTAssertEqual(signal.id, "acme:sim:BTC-USDT:60:\((start + minute) / 1_000_000)")
+        // The next bar reaches every target: three fills, one outcome.
+        strategy.onFrame(frame(frames, minute: 1, open: 10_000, high: 10_300, low: 9_990, close: 10_250))
+        XCTAssertEqual(strategy.counters.positionsClosed, 1)
+        let outcome = try XCTUnwrap(strategy.trader.closedPositions.first)
+        XCTAssertEqual(outcome.legs.map(\.reason), [.takeProfit, .takeProfit, .takeProfit])
+        XCTAssertGreaterThan(outcome.pnl, 0)
+        // The frame that closed it opened the second position, minute 2 the
+        // third; at most two per symbol, so minutes 3 and 4 are refused, and recorded.
+        strategy.onFrame(frame(frames, minute: 2, open: 10_250, high: 10_260, low: 10_240, close: 10_250))
+        strategy.onFrame(frame(frames, minute: 3, open: 10_250, high: 10_260, low: 10_240, close: 10_250))
+        strategy.onFrame(frame(frames, minute: 4, open: 10_250, high: 10_260, low: 10_240, close: 10_250))
+        XCTAssertEqual(strategy.counters.signals, 3)
+        XCTAssertEqual(strategy.counters.rejections(.maxOpenPerSymbol), 2)
+        XCTAssertEqual(journal.entries.first, "decision accepted \(signal.id)")
+        XCTAssertEqual(journal.entries[1], "signal \(signal.id)")
+        XCTAssertEqual(journal.entries[2], "outcome \(signal.id) take_profit")
+        XCTAssertTrue(journal.entries.last!.hasPrefix("decision max_open_per_symbol"), "\(journal.entries)")
+    }
+
+    func testBadVotesAbstainNamedByFieldAndNeverCrash() throws {
+        let strategy = try strategy(["bad-direction", "long", "long", "nan", "over", "fail", "long"])
+        var signals: [Signal] = []
+        strategy.onSignal = { signals.append($0) }
+        let frames = buffer()
+        strategy.onFrame(frame(frames, minute: 0, open: 100, high: 101, low: 99, close: 100))
+        let counters = strategy.counters
+        // The first head is the bad-direction one; nan, over and fail are errors too.
+        XCTAssertEqual((0..<7).map { counters.votes(head: $0, .error) }, [1, 0, 0, 1, 1, 1, 0])
+        let votes = try XCTUnwrap(signals.first).votes
+        XCTAssertEqual(votes[0].error, "vote.direction 7 is not long, short or flat")
+        XCTAssertEqual(votes[3].error, "vote.confidence nan is not in [0, 1]")
+        XCTAssertEqual(votes[4].error, "vote.confidence 1.5 is not in [0, 1]")
+        XCTAssertTrue(votes[5].error.contains("model file not loaded"), votes[5].error)
+        XCTAssertEqual(votes.filter { $0.status == .ok }.count, 3)
+    }
+
+    func testAHeadThatNeverAnswersTimesOutWithoutHoldingTheOthers() throws {
+        let strategy = try strategy(["long", "long", "long", "hang"], invocation: .deadline, deadlineMs: 30)
+        var signals: [Signal] = []
+        strategy.onSignal = { signals.append($0) }
+        let frames = buffer()
+        let began = DispatchTime.now()
+        strategy.onFrame(frame(frames, minute: 0, open: 100, high: 101, low: 99, close: 100))
+        strategy.onFrame(frame(frames, minute: 1, open: 100, high: 101, low: 99, close: 100))
+        XCTAssertLessThan(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds, 2_000_000_000)
+        XCTAssertEqual(strategy.counters.votes(head: 3, .timeout), 2)
+        XCTAssertEqual(signals.count, 2)
+        XCTAssertTrue(signals[1].votes[3].error.contains("previous call is still running"), signals[1].votes[3].error)
+        // Once it answers, it gets frames again.
+        ScriptedHead.release.signal()
+        Thread.sleep(forTimeInterval: 0.05)
+        ScriptedHead.release.signal()
+        strategy.onFrame(frame(frames, minute: 2, open: 100, high: 101, low: 99, close: 100))
+        XCTAssertEqual(strategy.counters.votes(head: 3, .ok), 1)
+    }
+
+    func testAJournalThatFailsLosesNothingInMemory() throws {
+        let journal = RecordingJournal()
+        journal.refuse = true
+        let strategy = try strategy(["short", "short", "short", "short"], journal: journal)
+        let frames = buffer()
+        strategy.onFrame(frame(frames, minute: 0, open: 100, high: 101, low: 99, close: 100))
+        XCTAssertEqual(strategy.counters.signals, 1)
+        XCTAssertEqual(strategy.counters.journalErrors, 1)
+        XCTAssertEqual(strategy.trader.openPositionCount, 1)
+    }
+
+    func testFramesOfOtherTimeframesAdvanceNothingAndAskNoHead() throws {
+        let strategy = try strategy(["long", "long", "long"])
+        let fiveMinute = FeatureFrameBuffer(venue: "sim", symbol: "BTC-USDT", timeframeSeconds: 300,
+                                            indicatorNames: FrameProducer.indicatorNames, layoutID: FrameProducer.layoutID)
+        strategy.onFrame(frame(fiveMinute, minute: 0, open: 100, high: 101, low: 99, close: 100))
+        XCTAssertEqual(strategy.counters.framesEvaluated, 0)
+        XCTAssertEqual(strategy.counters.votes(head: 0, .ok), 0)
+    }
+
+    func testContradictoryLimitsAreRefusedAtCreation() throws {
+        var settings = StrategySettings(heads: [HeadSpec(instance: "a")])
+        settings.consensus.minAgree = 1
+        settings.risk.maxOpenPerSymbol = 9
+        XCTAssertThrowsError(try TenantStrategy(tenant: "acme", settings: settings, heads: [], journal: nil, halt: GlobalHalt(),
+                                                invocation: .direct, logger: Logger(label: "test"))) { error in
+            XCTAssertTrue("\(error)".contains("tenant acme"), "\(error)")
+            XCTAssertTrue("\(error)".contains("risk.max_open_per_symbol"), "\(error)")
+        }
+    }
+}
