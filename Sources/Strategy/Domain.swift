@@ -11,7 +11,7 @@ public enum Side: String, Sendable, Codable, CaseIterable {
 }
 
 /// A head's direction as the strategy layer records it.
-public enum VoteDirection: String, Sendable, Codable {
+public enum VoteDirection: String, Sendable, Codable, CaseIterable {
     case long, short, flat
 
     public var side: Side? {
@@ -24,7 +24,7 @@ public enum VoteDirection: String, Sendable, Codable {
 }
 
 /// How a head's call ended.
-public enum VoteStatus: String, Sendable, Codable {
+public enum VoteStatus: String, Sendable, Codable, CaseIterable {
     /// The head answered with a valid vote.
     case ok
     /// The head returned an error or an invalid vote (bad direction,
@@ -209,7 +209,7 @@ public struct MarketBar: Sendable, Equatable {
 }
 
 /// Why (part of) a position was closed.
-public enum ExitReason: String, Sendable, Codable {
+public enum ExitReason: String, Sendable, Codable, CaseIterable {
     case takeProfit = "take_profit"
     case stopLoss = "stop_loss"
     case timeExit = "time_exit"
