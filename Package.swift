@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // The store: SQLite (the system's libsqlite3) and SHA-256 for the audit chain.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(name: "PluginRuntime", dependencies: [
@@ -47,6 +50,14 @@ let package = Package(
         .target(name: "BacktestReport", dependencies: [
             "Strategy", .product(name: "AlphaPlusFeeds", package: "swift"),  // UTCTime
         ]),
+        // The durable store: signals, votes, risk decisions, outcomes and the hash-chained audit log.
+        .target(name: "Store", dependencies: [
+            "Strategy",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "AlphaPlusFeeds", package: "swift"),
+        ]),
         .target(name: "HostConfig", dependencies: [
             "Strategy",
             .product(name: "AlphaPlusJSON", package: "swift"),
@@ -66,6 +77,7 @@ let package = Package(
         ]),
         .executableTarget(name: "alphaplus", dependencies: [
             "PluginRuntime", "HostConfig", "Strategy", "Backtesting", "BacktestReport", "Indicators", "MarketData", "OrderBook",
+            "Store",
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
@@ -161,6 +173,11 @@ let package = Package(
             "NewsReplay", "HeadSentiment", "ExchangeSim",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
+        ]),
+        .testTarget(name: "StoreTests", dependencies: [
+            "Store", "Strategy", "SharedTestData",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "ExchangePluginTests", dependencies: [
             "ExchangeSim", "ExchangeReplay", "SharedTestData", "OrderBook",

@@ -20,6 +20,9 @@ public struct HostConfig: Sendable {
     public var pluginFolders: [String]
     public var tenantsFolder: String
     public var logLevel: String
+    /// The store's SQLite file (`store: { path: … }`); default
+    /// `../data/alphaplus.sqlite`, i.e. `data/` at the top of the checkout.
+    public var storePath: String
 
     public static func load(_ path: String) throws(ConfigError) -> HostConfig {
         let root = try YAMLDocument.load(path)
@@ -27,8 +30,9 @@ public struct HostConfig: Sendable {
         func resolve(_ relative: String) -> String {
             relative.hasPrefix("/") ? relative : base.appendingPathComponent(relative).standardizedFileURL.path
         }
-        let top = try root.mapping(allowed: ["plugins", "tenants_folder", "log_level"])
-        var config = HostConfig(file: path, pluginFolders: [resolve("../plugins")], tenantsFolder: resolve("tenants"), logLevel: "info")
+        let top = try root.mapping(allowed: ["plugins", "tenants_folder", "log_level", "store"])
+        var config = HostConfig(file: path, pluginFolders: [resolve("../plugins")], tenantsFolder: resolve("tenants"), logLevel: "info",
+                                storePath: resolve("../data/alphaplus.sqlite"))
         if let plugins = top["plugins"] {
             let section = try plugins.mapping(allowed: ["folders"])
             if let folders = section["folders"] { config.pluginFolders = try folders.strings().map(resolve) }
@@ -36,6 +40,10 @@ public struct HostConfig: Sendable {
         if let folder = top["tenants_folder"] { config.tenantsFolder = resolve(try folder.string()) }
         if let level = top["log_level"] {
             config.logLevel = try level.string(oneOf: ["trace", "debug", "info", "notice", "warning", "error", "critical"])
+        }
+        if let store = top["store"] {
+            let section = try store.mapping(allowed: ["path"])
+            if let storePath = section["path"] { config.storePath = resolve(try storePath.string()) }
         }
         return config
     }

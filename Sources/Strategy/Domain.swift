@@ -11,7 +11,7 @@ public enum Side: String, Sendable, Codable, CaseIterable {
 }
 
 /// A head's direction as the strategy layer records it.
-public enum VoteDirection: String, Sendable, Codable {
+public enum VoteDirection: String, Sendable, Codable, CaseIterable {
     case long, short, flat
 
     public var side: Side? {
@@ -209,7 +209,7 @@ public struct MarketBar: Sendable, Equatable {
 }
 
 /// Why (part of) a position was closed.
-public enum ExitReason: String, Sendable, Codable {
+public enum ExitReason: String, Sendable, Codable, CaseIterable {
     case takeProfit = "take_profit"
     case stopLoss = "stop_loss"
     case timeExit = "time_exit"
