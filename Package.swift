@@ -13,6 +13,9 @@ let package = Package(
         .library(name: "ap-exchange-replay", type: .dynamic, targets: ["ExchangeReplayEntry"]),
         .library(name: "ap-news-replay", type: .dynamic, targets: ["NewsReplayEntry"]),
         .library(name: "ap-head-sentiment", type: .dynamic, targets: ["HeadSentimentEntry"]),
+        .library(name: "ap-head-technical", type: .dynamic, targets: ["HeadTechnicalEntry"]),
+        .library(name: "ap-head-orderflow", type: .dynamic, targets: ["HeadOrderflowEntry"]),
+        .library(name: "ap-head-rules", type: .dynamic, targets: ["HeadRulesEntry"]),
     ],
     dependencies: [
         // The SDK, used by path exactly as a third-party plugin uses it.
@@ -115,6 +118,21 @@ let package = Package(
         .target(name: "HeadSentimentEntry", dependencies: ["HeadSentiment", .product(name: "AlphaPlusSDK", package: "swift")],
                 path: "Plugins/HeadSentiment/Entry"),
 
+        // Bundled model heads, each a logic target and an entry target like the connectors.
+        .target(name: "HeadTechnical", dependencies: [.product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/HeadTechnical/Head"),
+        .target(name: "HeadTechnicalEntry", dependencies: ["HeadTechnical", .product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/HeadTechnical/Entry"),
+        .target(name: "HeadOrderflow", dependencies: [.product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/HeadOrderflow/Head"),
+        .target(name: "HeadOrderflowEntry", dependencies: ["HeadOrderflow", .product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/HeadOrderflow/Entry"),
+        .target(name: "HeadRules", dependencies: [
+            .product(name: "AlphaPlusSDK", package: "swift"), .product(name: "AlphaPlusJSON", package: "swift"),
+        ], path: "Plugins/HeadRules/Head"),
+        .target(name: "HeadRulesEntry", dependencies: ["HeadRules", .product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/HeadRules/Entry"),
+
         .executableTarget(name: "ContractBench", dependencies: [
             "PluginRuntime", "ExampleSwiftHead",
             .product(name: "CAlphaPlus", package: "swift"),
@@ -183,6 +201,10 @@ let package = Package(
             "ExchangeSim", "ExchangeReplay", "SharedTestData", "OrderBook",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
+        ]),
+        .testTarget(name: "HeadPluginTests", dependencies: [
+            "HeadTechnical", "HeadOrderflow", "HeadRules", "AllocationCounter",
+            .product(name: "AlphaPlusSDKTesting", package: "swift"),
         ]),
     ]
 )

@@ -1,11 +1,11 @@
 /// "Did you mean" hints for misspelled keywords, field names and values.
-enum Suggestion {
+public enum Suggestion {
     static let maximumDistance = 2
 
     /// The candidate closest to `word` within edit distance 2, or nil. Ties go to the
     /// earliest candidate. A candidate is never suggested when every character would
     /// have to change (e.g. "ab" → "cd").
-    static func closest(to word: String, among candidates: [String]) -> String? {
+    public static func closest(to word: String, among candidates: [String]) -> String? {
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
             let distance = editDistance(word, candidate)

@@ -204,8 +204,16 @@ public struct BookFeatures: Sendable, Equatable {
     public init() {}
 
     init(_ raw: UnsafePointer<ap_book_features>) {
-        // Read only the fields the sender's struct_size covers.
         let size = Int(raw.pointee.struct_size)
+        if size >= MemoryLayout<ap_book_features>.size {
+            // The usual case, every field present: plain loads.
+            let book = raw.pointee
+            (bestBid, bestAsk, bestBidSize, bestAskSize) = (book.best_bid, book.best_ask, book.best_bid_size, book.best_ask_size)
+            (mid, spread, microprice, imbalance) = (book.mid, book.spread, book.microprice, book.imbalance)
+            (depth, tradeFlowImbalance) = (book.depth, book.trade_flow_imbalance)
+            return
+        }
+        // An older, smaller sender: read only the fields its struct_size covers.
         func field<T>(_ keyPath: KeyPath<ap_book_features, T>, _ fallback: T) -> T {
             let offset = MemoryLayout<ap_book_features>.offset(of: keyPath)!
             return offset + MemoryLayout<T>.size <= size ? raw.pointee[keyPath: keyPath] : fallback
