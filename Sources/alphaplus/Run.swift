@@ -6,6 +6,7 @@ import HostConfig
 import Logging
 import MarketData
 import PluginRuntime
+import Store
 import Strategy
 
 /// The main job: load the configuration and plugins, create every tenant's
@@ -54,6 +55,13 @@ struct Run: ParsableCommand {
                 }
             }
         }
+        let store: SignalStore
+        do { store = try SignalStore(path: config.storePath, clock: wallClockNs) } catch {
+            throw ValidationError("\(error)")
+        }
+        logger.info("store open", metadata: ["path": "\(config.storePath)"])
+        // The host-wide halt switch: a file named HALT beside the store.
+        let haltFile = (config.storePath as NSString).deletingLastPathComponent + "/HALT"
         let halt = GlobalHalt()
         for tenant in tenants {
             guard let settings = tenant.strategy else { continue }
@@ -67,7 +75,7 @@ struct Run: ParsableCommand {
                 logger.error("\(tenant.file): tenant \(tenant.id), head \(head.spec.instance) (plugin \(head.pluginID)) has no instance: it abstains on every frame")
             }
             do {
-                let strategy = try TenantStrategy(tenant: tenant.id, settings: settings, heads: heads, journal: nil, halt: halt,
+                let strategy = try TenantStrategy(tenant: tenant.id, settings: settings, heads: heads, journal: store, halt: halt,
                                                   invocation: .deadline, logger: Logger(label: "alphaplus.strategy"))
                 strategy.onSignal = { signal in logger.notice("signal \(describe(signal))") }
                 strategy.onOutcome = { outcome in logger.notice("outcome \(describe(outcome))") }
@@ -95,6 +103,11 @@ struct Run: ParsableCommand {
         candleClock.schedule(deadline: .now() + 1, repeating: 1)
         var lastSummaryNs = wallClockNs()
         candleClock.setEventHandler {
+            let halted = FileManager.default.fileExists(atPath: haltFile)
+            if halted != halt.isHalted {
+                halt.set(halted)
+                logger.warning(halted ? "trading halted: \(haltFile) exists; no tenant opens a position" : "trading resumed: \(haltFile) is gone")
+            }
             market.advanceClock(to: wallClockNs())
             if wallClockNs() - lastSummaryNs >= 60_000_000_000 {
                 lastSummaryNs = wallClockNs()

@@ -30,6 +30,10 @@ public final class SimulatedExchange: ExchangePlugin {
         var batchSize = 1000
         var startTimeNs: Int64?
         var durationSeconds: Double?
+        /// Realtime mode: first simulate this much history, as fast as the
+        /// host takes it, so candles and indicators are warm when live
+        /// trading starts (a real connector backfills the same way).
+        var historySeconds = 0.0
         var bookDepth = 10
         var annualVolatility = 0.8
         var garchAlpha = 0.05
@@ -41,7 +45,7 @@ public final class SimulatedExchange: ExchangePlugin {
             case seed, symbols, venue, mode, eventsPerSecond = "events_per_second", batchSize = "batch_size"
             case startTimeNs = "start_time_ns", durationSeconds = "duration_seconds", bookDepth = "book_depth"
             case annualVolatility = "annual_volatility", garchAlpha = "garch_alpha", garchBeta = "garch_beta"
-            case jumpsPerHour = "jumps_per_hour", jumpStdev = "jump_stdev"
+            case jumpsPerHour = "jumps_per_hour", jumpStdev = "jump_stdev", historySeconds = "history_seconds"
         }
 
         public init(from decoder: any Decoder) throws {
@@ -54,6 +58,7 @@ public final class SimulatedExchange: ExchangePlugin {
             batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
             startTimeNs = try c.decodeIfPresent(Int64.self, forKey: .startTimeNs)
             durationSeconds = try c.decodeIfPresent(Double.self, forKey: .durationSeconds)
+            historySeconds = try c.decodeIfPresent(Double.self, forKey: .historySeconds) ?? historySeconds
             bookDepth = try c.decodeIfPresent(Int.self, forKey: .bookDepth) ?? bookDepth
             annualVolatility = try c.decodeIfPresent(Double.self, forKey: .annualVolatility) ?? annualVolatility
             garchAlpha = try c.decodeIfPresent(Double.self, forKey: .garchAlpha) ?? garchAlpha
@@ -96,6 +101,7 @@ public final class SimulatedExchange: ExchangePlugin {
             "batch_size": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1000},
             "start_time_ns": {"type": "integer", "minimum": 0},
             "duration_seconds": {"type": "number", "exclusiveMinimum": 0},
+            "history_seconds": {"type": "number", "minimum": 0, "maximum": 604800, "default": 0},
             "book_depth": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10},
             "annual_volatility": {"type": "number", "exclusiveMinimum": 0, "maximum": 100, "default": 0.8},
             "garch_alpha": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.05},
@@ -119,6 +125,8 @@ public final class SimulatedExchange: ExchangePlugin {
     private var clockNs: Int64 = 0
     private var endNs = Int64.max
     private var finished = false
+    /// Realtime mode while the history is being simulated.
+    private var catchingUp = false
 
     public init(configuration: Configuration, context: PluginContext) throws {
         guard configuration.garchAlpha + configuration.garchBeta < 1 else {
@@ -163,6 +171,10 @@ public final class SimulatedExchange: ExchangePlugin {
         guard !finished else { return }
         if clockNs == 0 {
             clockNs = configuration.mode == .fast ? (configuration.startTimeNs ?? context.nowNs) : context.nowNs
+            if configuration.mode == .realtime, configuration.historySeconds > 0 {
+                clockNs -= Int64(configuration.historySeconds * 1e9)
+                catchingUp = true
+            }
             for index in markets.indices { markets[index].lastUpdateNs = clockNs }
             if let duration = configuration.durationSeconds { endNs = clockNs + Int64(duration * 1e9) }
         }
@@ -201,7 +213,7 @@ public final class SimulatedExchange: ExchangePlugin {
     /// host clock. Fast: a batch per zero-delay timer, on a simulated clock.
     private func scheduleNext() throws {
         let meanGapNs = 1e9 / configuration.eventsPerSecond
-        switch configuration.mode {
+        switch catchingUp ? .fast : configuration.mode {
         case .realtime:
             let delay = max(1, Int64(random.exponential(mean: meanGapNs)))
             timer = try context.startTimer(after: .nanoseconds(delay)) { [self] in
@@ -212,7 +224,12 @@ public final class SimulatedExchange: ExchangePlugin {
         case .fast:
             timer = try context.startTimer(after: .zero) { [self] in
                 for _ in 0..<configuration.batchSize where !finished {
-                    clockNs += max(1, Int64(random.exponential(mean: meanGapNs)))
+                    let next = clockNs + max(1, Int64(random.exponential(mean: meanGapNs)))
+                    if catchingUp, next >= context.nowNs {
+                        catchingUp = false  // history done: live from here
+                        break
+                    }
+                    clockNs = next
                     update()
                 }
                 if !finished { reschedule() }
