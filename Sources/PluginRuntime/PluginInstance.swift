@@ -153,6 +153,14 @@ public final class PluginInstance: @unchecked Sendable {
         try context.executor.sync { try body(headEvaluator()) }
     }
 
+    /// The head's evaluator for an owner that is the instance's only caller
+    /// (a backtest's own instances: no timers, no events, one thread), so
+    /// each call skips the executor hop. Valid until `destroy`. Nil when
+    /// the instance is destroyed or is not a head.
+    public func exclusiveHeadEvaluator() -> HeadEvaluator? {
+        context.executor.sync { headEvaluator() }
+    }
+
     /// Only on the executor.
     func headEvaluator() -> HeadEvaluator? {
         guard phase != .destroyed, let head = plugin.head else { return nil }

@@ -18,7 +18,8 @@ public final class TenantStrategy {
     public enum Invocation: Sendable {
         /// On the caller's thread, timed: a call over its deadline is
         /// counted as slow but its vote counts, so a backtest gives the
-        /// same result however loaded the machine is.
+        /// same result however loaded the machine is. For instances nothing
+        /// else calls (a backtest's own): no executor hop.
         case direct
         /// On each head's executor, concurrently, waiting until the
         /// deadline: a late head abstains (timeout) and gets no frame until
@@ -57,11 +58,11 @@ public final class TenantStrategy {
         /// Bars the paper trader refused (inconsistent prices, out of order).
         public var refusedBars = 0
 
-        public func rejections(_ reason: RiskRejection) -> Int { rejections[RiskRejection.allCases.firstIndex(of: reason)!] }
+        public func rejections(_ reason: RiskRejection) -> Int { rejections[rejectionOrder.firstIndex(of: reason)!] }
         public func shortfalls(_ reason: ConsensusResult.Shortfall) -> Int {
-            shortfalls[ConsensusResult.Shortfall.allCases.firstIndex(of: reason)!]
+            shortfalls[shortfallOrder.firstIndex(of: reason)!]
         }
-        public func votes(head: Int, _ status: VoteStatus) -> Int { votes[head][VoteStatus.allCases.firstIndex(of: status)!] }
+        public func votes(head: Int, _ status: VoteStatus) -> Int { votes[head][voteStatusOrder.firstIndex(of: status)!] }
     }
 
     public let tenant: String
@@ -83,6 +84,7 @@ public final class TenantStrategy {
     private let rawVotes: UnsafeMutablePointer<ap_vote>
     private let rawError = UnsafeMutablePointer<ap_error>.allocate(capacity: 1)
     private let calls: [HeadCall?]
+    private let evaluators: [HeadEvaluator?]
     private var headErrors: [String]
     /// Per head: whether this frame's call started (`deadline`).
     private var begun: [Bool]
@@ -112,6 +114,7 @@ public final class TenantStrategy {
         rawVotes.initialize(repeating: ap_vote(), count: max(heads.count, 1))
         rawError.initialize(to: ap_error.empty())
         calls = heads.map { head in invocation == .deadline ? head.instance.map(HeadCall.init) : nil }
+        evaluators = heads.map { head in invocation == .direct ? head.instance?.exclusiveHeadEvaluator() : nil }
         headErrors = Array(repeating: "", count: heads.count)
         begun = Array(repeating: false, count: heads.count)
         counters = Counters(votes: Array(repeating: Array(repeating: 0, count: VoteStatus.allCases.count), count: heads.count),
@@ -148,7 +151,7 @@ public final class TenantStrategy {
         collectVotes(frame)
         let result = consensus.decide(UnsafeBufferPointer(votes))
         guard let side = result.side else {
-            counters.shortfalls[ConsensusResult.Shortfall.allCases.firstIndex(of: result.shortfall!)!] += 1
+            counters.shortfalls[shortfallOrder.firstIndex(of: result.shortfall!)!] += 1
             return
         }
         // History a connector backfilled warms the heads but makes no signal.
@@ -171,12 +174,10 @@ public final class TenantStrategy {
         switch invocation {
         case .direct:
             for index in heads.indices {
-                guard let instance = heads[index].instance else { setMissing(index); continue }
+                guard let evaluator = evaluators[index] else { setMissing(index); continue }
                 let vote = rawVotes + index
                 let started = DispatchTime.now().uptimeNanoseconds
-                let status = instance.withHead { evaluator in
-                    evaluator.map { $0.evaluate(frame, vote, rawError) } ?? ap_status(AP_ERR_NOT_FOUND)
-                }
+                let status = evaluator.evaluate(frame, vote, rawError)
                 if Int64(DispatchTime.now().uptimeNanoseconds - started) > settings.consensus.headDeadlineNs {
                     counters.slowCalls[index] += 1
                 }
@@ -228,7 +229,7 @@ public final class TenantStrategy {
 
     private func setMissing(_ index: Int) {
         votes[index] = VoteSlot(status: .missing)
-        counters.votes[index][VoteStatus.allCases.firstIndex(of: .missing)!] += 1
+        counters.votes[index][voteStatusOrder.firstIndex(of: .missing)!] += 1
     }
 
     /// The head abstains on this frame; the first few failures of each
@@ -236,7 +237,7 @@ public final class TenantStrategy {
     /// the log (the counters keep every one).
     private func fail(_ index: Int, _ status: VoteStatus, _ reason: String) {
         votes[index] = VoteSlot(status: status)
-        let statusIndex = VoteStatus.allCases.firstIndex(of: status)!
+        let statusIndex = voteStatusOrder.firstIndex(of: status)!
         counters.votes[index][statusIndex] += 1
         headErrors[index] = reason
         let failures = counters.votes[index][statusIndex]
@@ -262,7 +263,7 @@ public final class TenantStrategy {
         case .rejected(let rejection, let detail):
             decision.rejection = rejection
             decision.detail = detail
-            counters.rejections[RiskRejection.allCases.firstIndex(of: rejection)!] += 1
+            counters.rejections[rejectionOrder.firstIndex(of: rejection)!] += 1
             write { try $0.record(decision) }
         case .accepted(let quantity, let stop, let targets, let detail):
             decision.accepted = true
@@ -364,3 +365,8 @@ public final class TenantStrategy {
 }
 
 extension PaperTrader: PortfolioState {}
+
+// `allCases` builds a new array on every use; counters index these instead.
+private let shortfallOrder = ConsensusResult.Shortfall.allCases
+private let rejectionOrder = RiskRejection.allCases
+private let voteStatusOrder = VoteStatus.allCases
