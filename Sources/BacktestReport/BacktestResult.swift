@@ -73,12 +73,12 @@ public struct HeadVoteCounts: Sendable, Equatable, Encodable {
         self.head = head
     }
 
-    public mutating func count(_ status: VoteStatus) {
+    public mutating func count(_ status: VoteStatus, times: Int = 1) {
         switch status {
-        case .ok: ok += 1
-        case .error: error += 1
-        case .timeout: timeout += 1
-        case .missing: missing += 1
+        case .ok: ok += times
+        case .error: error += times
+        case .timeout: timeout += times
+        case .missing: missing += times
         }
     }
 }

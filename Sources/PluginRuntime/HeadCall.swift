@@ -44,7 +44,12 @@ public final class HeadCall: @unchecked Sendable {
     /// returns. False (and `group` untouched) when the previous call is
     /// still running or the instance is not a head.
     public func begin(_ source: UnsafePointer<ap_feature_frame>, group: DispatchGroup) -> Bool {
-        guard lock.withLock({ running ? false : { running = true; return true }() }) else { return false }
+        let claimed = lock.withLock { () -> Bool in
+            if running { return false }
+            running = true
+            return true
+        }
+        guard claimed else { return false }
         copy(source)
         group.enter()
         instance.context.executor.async { [self] in

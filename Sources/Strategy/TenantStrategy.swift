@@ -92,6 +92,8 @@ public final class TenantStrategy {
     private var finestTimeframe: [String: Int64] = [:]
     private let symbols: Set<String>
     private let timeframes: Set<Int64>
+    /// The stop distance's volatility, resolved once per frame layout.
+    private let atrKey = IndicatorKey("atr_14")
 
     /// Throws when the settings contradict each other (naming the field).
     public init(tenant: String, settings: StrategySettings, heads: [Head], journal: StrategyJournal?, halt: GlobalHalt,
@@ -251,7 +253,7 @@ public final class TenantStrategy {
 
     private func propose(side: Side, result: ConsensusResult, frame: UnsafePointer<ap_feature_frame>, stream: StreamState, closeNs: Int64) {
         let close = frame.pointee.candle.close
-        let atr = stream.atr(in: frame)
+        let atr = FeatureFrame(frame)[atrKey]
         let proposal = TradeProposal(symbol: stream.symbol, side: side, confidence: result.confidence, entry: close,
                                      atr: atr, atNs: closeNs)
         let signalID = "\(tenant):\(stream.venue):\(stream.symbol):\(frame.pointee.timeframe_s):\(closeNs / 1_000_000)"
@@ -331,22 +333,11 @@ public final class TenantStrategy {
         let venue: String
         let symbol: String
         let traded: Bool
-        private var layoutID: UInt64 = 0
-        private var atrIndex = -1
 
         init(venue: String, symbol: String, traded: Bool) {
             self.venue = venue
             self.symbol = symbol
             self.traded = traded
-        }
-
-        func atr(in frame: UnsafePointer<ap_feature_frame>) -> Double {
-            let f = frame.pointee
-            if layoutID != f.layout_id || atrIndex < 0 {
-                layoutID = f.layout_id
-                atrIndex = (0..<f.indicator_count).first { f.indicator_names[$0].string == "atr_14" } ?? -1
-            }
-            return atrIndex >= 0 && atrIndex < f.indicator_count ? f.indicator_values[atrIndex] : .nan
         }
     }
 

@@ -79,10 +79,7 @@ struct Backtest: ParsableCommand {
                     let ns = event.source.exchangeTimeNs
                     if ns >= fromNs, ns < toNs { events.append(event) }
                 }
-                if report.badRecords > 0 {
-                    for error in report.firstBadRecords { FileHandle.standardError.write(Data("skipped: \(error)\n".utf8)) }
-                    FileHandle.standardError.write(Data("skipped \(report.badRecords) malformed rows of \(file)\n".utf8))
-                }
+                reportSkippedRows(report, of: file)
             } catch let error as FeedError {
                 throw ValidationError("\(error)\(onBadRow == .stop ? " (--on-bad-row skip skips and counts such rows)" : "")")
             }
@@ -131,7 +128,7 @@ struct Backtest: ParsableCommand {
         let votes = strategy.heads.indices.map { index in
             var counts = HeadVoteCounts(head: strategy.heads[index].spec.instance)
             for status in VoteStatus.allCases {
-                for _ in 0..<strategy.counters.votes(head: index, status) { counts.count(status) }
+                counts.count(status, times: strategy.counters.votes(head: index, status))
             }
             return counts
         }

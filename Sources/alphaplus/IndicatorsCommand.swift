@@ -55,11 +55,16 @@ struct IndicatorsCommand: ParsableCommand {
             throw ExitCode(1)
         }
         output.flush()
-        if report.badRecords > 0 {
-            for error in report.firstBadRecords { FileHandle.standardError.write(Data("skipped: \(error)\n".utf8)) }
-            FileHandle.standardError.write(Data("skipped \(report.badRecords) malformed rows of \(file)\n".utf8))
-        }
+        reportSkippedRows(report, of: file)
     }
+}
+
+/// The rows a `.skip` read left out, on stderr: the first ones named with
+/// their file:line, then the count.
+func reportSkippedRows(_ report: FeedReader.Report, of file: String) {
+    guard report.badRecords > 0 else { return }
+    for error in report.firstBadRecords { FileHandle.standardError.write(Data("skipped: \(error)\n".utf8)) }
+    FileHandle.standardError.write(Data("skipped \(report.badRecords) malformed rows of \(file)\n".utf8))
 }
 
 extension BadRecordPolicy: @retroactive ExpressibleByArgument {}
