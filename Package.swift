@@ -32,6 +32,7 @@ let package = Package(
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),  // the HMAC host service
         ]),
         // Technical indicators, incremental, equal to TA-Lib.
         .target(name: "Indicators"),
@@ -138,6 +139,9 @@ let package = Package(
             .product(name: "CAlphaPlus", package: "swift"),
         ], path: "bench/ContractBench"),
 
+        // Fakes of the Discord, Telegram and X APIs that answer as the real ones document.
+        .target(name: "FakeChannelServers", dependencies: [.product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Tests/FakeChannelServers"),
         // Finds ../shared/data for the tests that read real market data.
         .target(name: "SharedTestData", path: "Tests/SharedTestData"),
         // Counts heap allocations in the benchmarks (replaces malloc and co.).

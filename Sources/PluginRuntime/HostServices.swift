@@ -1,4 +1,5 @@
 import CAlphaPlus
+import Crypto
 import Dispatch
 import Foundation
 import Logging
@@ -161,7 +162,22 @@ public final class HostServices: @unchecked Sendable {
         },
         // Filled in by the distribution issue (libcurl) and the market-data
         // connectors (WebSocket); NULL tells plugins they are not offered yet.
-        http_request: nil, http_cancel: nil, ws_connect: nil, ws_send: nil, ws_close: nil)
+        http_request: nil, http_cancel: nil, ws_connect: nil, ws_send: nil, ws_close: nil,
+        crypto_hmac: { raw, algorithm, key, keyLength, data, dataLength, out, capacity, outLength in
+            guard HostServices.context(raw) != nil else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            let key = SymmetricKey(data: UnsafeRawBufferPointer(start: key, count: key == nil ? 0 : keyLength))
+            let message = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : dataLength)
+            let digest: [UInt8]
+            switch algorithm {
+            case UInt32(AP_HASH_SHA1.rawValue): digest = Array(HMAC<Insecure.SHA1>.authenticationCode(for: message, using: key))
+            case UInt32(AP_HASH_SHA256.rawValue): digest = Array(HMAC<SHA256>.authenticationCode(for: message, using: key))
+            default: return ap_status(AP_ERR_UNSUPPORTED)
+            }
+            guard let out, capacity >= digest.count else { return ap_status(AP_ERR_BUFFER_TOO_SMALL) }
+            digest.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: digest.count) }
+            outLength?.pointee = digest.count
+            return ap_status(AP_OK)
+        })
 
     /// Wall-clock time in ns since the Unix epoch.
     func nowNs() -> Int64 {

@@ -1,3 +1,4 @@
+import CAlphaPlus
 import Foundation
 import SharedTestData
 import XCTest
@@ -19,7 +20,7 @@ final class CLITests: XCTestCase {
     func testValidateRefusesWithOneLineNamingFileAndReason() throws {
         let cases: [(String, String)] = [
             (try PluginFixtures.write("cli-text.so", Array("hello".utf8)), "is not an ELF file"),
-            (try PluginFixtures.build("cli-major", defines: ["FIX_ABI_MAJOR=2"]), "is built for plugin ABI 2.0, a newer major version"),
+            (try PluginFixtures.build("cli-major", defines: ["FIX_ABI_MAJOR=2"]), "is built for plugin ABI 2.\(AP_ABI_MINOR), a newer major version"),
             (try PluginFixtures.build("cli-no-entry", defines: ["FIX_NO_ENTRY"]), "does not export 'ap_plugin_entry'"),
         ]
         for (path, reason) in cases {
@@ -57,7 +58,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.err)
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
         XCTAssertEqual(summary["id"] as? String, "com.test.inspected")
-        XCTAssertEqual(summary["abi"] as? String, "1.0")
+        XCTAssertEqual(summary["abi"] as? String, "1.\(AP_ABI_MINOR)")
         let schema = try XCTUnwrap(summary["configSchema"] as? [String: Any])
         XCTAssertEqual(schema["additionalProperties"] as? Bool, false)
     }

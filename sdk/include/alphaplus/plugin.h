@@ -105,7 +105,7 @@ extern "C" {
 #endif
 
 #define AP_ABI_MAJOR 1
-#define AP_ABI_MINOR 0
+#define AP_ABI_MINOR 1
 
 /* The one symbol the host looks up. */
 #define AP_PLUGIN_ENTRY_SYMBOL "ap_plugin_entry"
@@ -436,6 +436,13 @@ typedef struct ap_news_event {
     size_t symbol_count;
 } ap_news_event;
 
+/* --- Cryptography (ABI 1.1) ---------------------------------------------- */
+
+typedef enum ap_hash_algorithm {
+    AP_HASH_SHA1 = 1,    /* 20-byte digest; OAuth 1.0a HMAC-SHA1 */
+    AP_HASH_SHA256 = 2   /* 32-byte digest; Stripe-Signature v1 */
+} ap_hash_algorithm;
+
 /* --- The host services table --------------------------------------------- */
 
 /* Passed to init; [load]. Every function takes the caller's context first.
@@ -514,6 +521,20 @@ typedef struct ap_host_api {
     /* Starts the closing handshake; on_close follows. May be NULL. */
     ap_status (*ws_close)(ap_host_context *ctx, uint64_t connection_id,
                           uint16_t code, ap_str reason);
+
+    /* --- ABI 1.1 additions: read them only when struct_size covers them. */
+
+    /* HMAC of `data` keyed by `key` with `algorithm` (ap_hash_algorithm),
+     * written to `out` (20 bytes for SHA-1, 32 for SHA-256); *out_len is
+     * set to the length written. AP_ERR_BUFFER_TOO_SMALL when out_capacity
+     * is short, AP_ERR_UNSUPPORTED for an unknown algorithm. Signing
+     * requests (OAuth 1.0a) and checking webhook signatures (Stripe) need
+     * it; the host's vetted implementation spares every plugin its own. */
+    ap_status (*crypto_hmac)(ap_host_context *ctx, uint32_t algorithm,
+                             const uint8_t *key, size_t key_len,
+                             const uint8_t *data, size_t data_len,
+                             uint8_t *out, size_t out_capacity,
+                             size_t *out_len);
 } ap_host_api;
 
 /* ===== The plugin table ================================================== */
@@ -727,6 +748,11 @@ typedef struct ap_delivery_result {
      * the new target_json, which the host stores for every later delivery.
      * Report AP_DELIVERY_RETRY to have the message sent there. */
     ap_str updated_target_json;
+    /* ABI 1.1: > 0 when the platform said this destination takes nothing
+     * more for a while even though this message went through (Discord
+     * X-RateLimit-Remaining: 0 with X-RateLimit-Reset-After): the host
+     * sends nothing else to the destination for that many ms. */
+    int64_t pause_destination_ms;
 } ap_delivery_result;
 
 /* Completes one delivery, exactly once, from the instance's executor (a
@@ -781,6 +807,36 @@ typedef struct ap_webhook_v1 {
                         const ap_webhook_request *request,
                         const ap_webhook_response *response, ap_error *err);
 } ap_webhook_v1;
+
+/* ===== Capability "ap.rate-limits.v1": a channel's platform limits ======= */
+
+#define AP_CAPABILITY_RATE_LIMITS_V1 "ap.rate-limits.v1"
+
+/* "At most `capacity` sends in any `window_ms` window" for every
+ * destination that names `bucket`. Buckets are named by the plugin and
+ * scoped by the host to the instance: two targets that share a bucket
+ * (Telegram's per-bot limit) share its budget. Frozen (nested by value). */
+typedef struct ap_rate_limit {
+    ap_str bucket;               /* e.g. "bot", "chat:-100123" */
+    uint32_t capacity;
+    uint32_t window_ms;
+} ap_rate_limit;
+
+/* Receives the limits lent for the duration of the call ([call]). */
+typedef void (*ap_rate_limits_fn)(void *user, const ap_rate_limit *limits,
+                                  size_t count);
+
+/* Offered next to ap.channel.v1 by a channel whose platform documents
+ * limits. The host asks once per destination, before its first delivery
+ * and again when the target changes, and never sends faster than every
+ * bucket allows. Limits the platform announces at run time travel back in
+ * ap_delivery_result (retry_after_ms, pause_destination_ms). */
+typedef struct ap_rate_limits_v1 {
+    uint32_t struct_size;
+    ap_status (*limits_for_target)(ap_instance *instance, ap_str target_json,
+                                   ap_rate_limits_fn fn, void *user,
+                                   ap_error *err);
+} ap_rate_limits_v1;
 
 #ifdef __cplusplus
 }

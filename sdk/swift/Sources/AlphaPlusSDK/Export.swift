@@ -37,6 +37,9 @@ final class ExportedPlugin: @unchecked Sendable {
         if P.self is any ExchangePlugin.Type { capabilities.append((AP_CAPABILITY_EXCHANGE_V1, CapabilityTables.exchange)) }
         if P.self is any ChannelPlugin.Type { capabilities.append((AP_CAPABILITY_CHANNEL_V1, CapabilityTables.channel)) }
         if P.self is any WebhookPlugin.Type { capabilities.append((AP_CAPABILITY_WEBHOOK_V1, CapabilityTables.webhook)) }
+        if P.self is any RateLimitedChannel.Type {
+            capabilities.append((AP_CAPABILITY_RATE_LIMITS_V1, CapabilityTables.rateLimits))
+        }
         self.capabilities = capabilities
         self.descriptor = P.descriptor.makePermanent(capabilities: capabilities.map(\.0))
         self.factory = { json, context in
@@ -208,6 +211,15 @@ enum CapabilityTables {
             // have released done_context, so a kept completion must stay inert.
             if status != AP_OK { completion.disarm() }
             return status
+        }))
+
+    nonisolated(unsafe) static let rateLimits: UnsafeRawPointer = permanent(ap_rate_limits_v1(
+        struct_size: UInt32(MemoryLayout<ap_rate_limits_v1>.size),
+        limits_for_target: { instance, target, fn, user, err in
+            guarded(err) {
+                let limits = try (InstanceBox.from(instance).channel as! any RateLimitedChannel).rateLimits(forTarget: target.string)
+                RateLimit.withCLimits(limits) { fn!(user, $0, $1) }
+            }
         }))
 
     nonisolated(unsafe) static let webhook: UnsafeRawPointer = permanent(ap_webhook_v1(

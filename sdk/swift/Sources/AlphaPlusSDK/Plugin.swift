@@ -45,6 +45,14 @@ public protocol ChannelPlugin: PluginInstance {
     func deliver(_ delivery: Delivery, completion: DeliveryCompletion) throws
 }
 
+/// `ap.rate-limits.v1`: a channel that tells the host its platform's
+/// documented limits for a destination; the host never sends faster.
+public protocol RateLimitedChannel: ChannelPlugin {
+    /// The limits that apply to `targetJSON` (the destination as configured).
+    /// Throw `PluginError.invalidConfig` for a target the plugin cannot use.
+    func rateLimits(forTarget targetJSON: String) throws -> [RateLimit]
+}
+
 /// `ap.webhook.v1`: answers HTTP requests routed to the instance.
 public protocol WebhookPlugin: PluginInstance {
     func handle(_ request: WebhookRequest) throws -> WebhookResponse

@@ -12,8 +12,8 @@ public struct TimerID: Hashable, Sendable {
 /// Safe access to the host's services for one instance (or, during init,
 /// for the plugin). Every service is scoped to this instance by the host.
 public final class PluginContext: @unchecked Sendable {
-    private let api: UnsafePointer<ap_host_api>
-    private let raw: OpaquePointer
+    let api: UnsafePointer<ap_host_api>
+    let raw: OpaquePointer
     public let tenantID: String
     public let instanceID: String
     private let lock = NSLock()

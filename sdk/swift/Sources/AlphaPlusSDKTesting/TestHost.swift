@@ -38,6 +38,16 @@ public final class TestHost {
     public private(set) var nowNs: Int64
     /// Secrets every instance created from now on can read.
     public var secrets: [String: String]
+    /// Answers the plugins' HTTP requests (a fake platform, or a closure).
+    /// nil: the host offers no HTTP service, as a host before it did.
+    public var httpHandler: ((HTTPRequest) -> Result<HTTPResponse, PluginError>)?
+    /// Every HTTP request the host accepted, in order.
+    public private(set) var httpRequests: [HTTPRequest] = []
+    /// Requests refused because the plugin does not declare their host.
+    public private(set) var refusedHTTPRequests: [HTTPRequest] = []
+    /// Accepted requests whose answer has not been handed to the plugin.
+    private var pendingHTTP: [(id: UInt64, request: HTTPRequest, fn: ap_http_response_fn, user: UnsafeMutableRawPointer?)] = []
+    private var nextRequestID: UInt64 = 1
 
     private var timers: [UInt64: (due: Int64, interval: Int64, fn: ap_timer_fn, user: UnsafeMutableRawPointer?,
                                   owner: TestContext)] = [:]
@@ -74,8 +84,25 @@ public final class TestHost {
         return plugin
     }
 
-    /// Moves the clock forward, firing every timer that falls due, in order.
+    /// Hands every pending HTTP request to `httpHandler` and its answer to
+    /// the plugin, in order, including requests those answers start. As the
+    /// real host, answers arrive after the call that made the request.
+    public func completeHTTPRequests() {
+        while !pendingHTTP.isEmpty {
+            let next = pendingHTTP.removeFirst()
+            let result = httpHandler?(next.request) ?? .failure(.unavailable("no HTTP handler"))
+            switch result {
+            case .success(let response): response.withCResponse { next.fn(next.user, next.id, $0) }
+            case .failure(let failure): HTTPResponse.withCFailure(failure) { next.fn(next.user, next.id, $0) }
+            }
+        }
+    }
+
+    /// Moves the clock forward, firing every timer that falls due, in order,
+    /// and answering the HTTP requests the timers start.
     public func advance(byNs delta: Int64) {
+        completeHTTPRequests()
+        defer { completeHTTPRequests() }
         let end = nowNs + delta
         // A destroyed instance's timers were cancelled before destroy.
         timers = timers.filter { !$0.value.owner.isDestroyed }
@@ -83,6 +110,7 @@ public final class TestHost {
             nowNs = timer.due
             if timer.interval > 0 { timers[id]!.due += timer.interval } else { timers[id] = nil }
             timer.fn(timer.user, id)
+            completeHTTPRequests()
         }
         nowNs = end
     }
@@ -90,8 +118,8 @@ public final class TestHost {
     /// Everything an instance saved, by key.
     public func state(of instance: TestInstance) -> [String: [UInt8]] { instance.context.state }
 
-    func context(tenant: String, instance: String) -> TestContext {
-        let context = TestContext(host: self, tenant: tenant, instance: instance)
+    func context(tenant: String, instance: String, networkHosts: [String] = []) -> TestContext {
+        let context = TestContext(host: self, tenant: tenant, instance: instance, networkHosts: networkHosts)
         contexts.append(context)
         return context
     }
@@ -155,7 +183,42 @@ public final class TestHost {
                 TestContext.from(ctx).host.emitted.append(decoded)
                 return ap_status(AP_OK)
             },
-            http_request: nil, http_cancel: nil, ws_connect: nil, ws_send: nil, ws_close: nil)
+            http_request: { ctx, request, fn, user, outID in
+                let context = TestContext.from(ctx)
+                let host = context.host
+                guard let request, let fn, host.httpHandler != nil else {
+                    return ap_status(host.httpHandler == nil ? AP_ERR_UNSUPPORTED : AP_ERR_INVALID_ARGUMENT)
+                }
+                let copied = HTTPRequest(request)
+                guard context.mayReach(copied.url) else {
+                    host.refusedHTTPRequests.append(copied)
+                    host.logs.append(LogLine(level: .warning, message: "HTTP request to \(copied.url) refused: its host is not in the plugin's network permissions"))
+                    return ap_status(AP_ERR_PERMISSION_DENIED)
+                }
+                let id = host.nextRequestID
+                host.nextRequestID += 1
+                host.httpRequests.append(copied)
+                host.pendingHTTP.append((id, copied, fn, user))
+                outID?.pointee = id
+                return ap_status(AP_OK)
+            },
+            http_cancel: { ctx, id in
+                let host = TestContext.from(ctx).host
+                guard let index = host.pendingHTTP.firstIndex(where: { $0.id == id }) else { return ap_status(AP_ERR_NOT_FOUND) }
+                let cancelled = host.pendingHTTP.remove(at: index)
+                HTTPResponse.withCFailure(.unavailable("cancelled")) { cancelled.fn(cancelled.user, cancelled.id, $0) }
+                return ap_status(AP_OK)
+            },
+            ws_connect: nil, ws_send: nil, ws_close: nil,
+            crypto_hmac: { _, algorithm, key, keyLength, data, dataLength, out, capacity, outLength in
+                guard let algorithm = HMACAlgorithm(rawValue: algorithm) else { return ap_status(AP_ERR_UNSUPPORTED) }
+                guard capacity >= algorithm.digestLength, let out else { return ap_status(AP_ERR_BUFFER_TOO_SMALL) }
+                let digest = TestCrypto.hmac(algorithm, key: key.map { Array(UnsafeBufferPointer(start: $0, count: keyLength)) } ?? [],
+                                             message: data.map { Array(UnsafeBufferPointer(start: $0, count: dataLength)) } ?? [])
+                for (i, byte) in digest.enumerated() { out[i] = byte }
+                outLength?.pointee = digest.count
+                return ap_status(AP_OK)
+            })
     }
 }
 
@@ -166,14 +229,28 @@ final class TestContext {
     let instance: String
     var state: [String: [UInt8]] = [:]
     let secrets: [String: String]
+    /// The network hosts the plugin declares ("*.example.com" matches subdomains).
+    let networkHosts: [String]
     /// Set when the instance is destroyed; its timers never fire again.
     var isDestroyed = false
 
-    init(host: TestHost, tenant: String, instance: String) {
+    init(host: TestHost, tenant: String, instance: String, networkHosts: [String]) {
         self.host = host
         self.tenant = tenant
         self.instance = instance
         self.secrets = host.secrets
+        self.networkHosts = networkHosts
+    }
+
+    /// Whether the plugin declares the URL's host, as the real host checks.
+    func mayReach(_ url: String) -> Bool {
+        guard !instance.isEmpty, let components = URLComponents(string: url), let name = components.host?.lowercased(),
+              components.scheme == "https" || components.scheme == "http" else { return false }
+        return networkHosts.contains { pattern in
+            let pattern = pattern.lowercased()
+            if pattern.hasPrefix("*.") { return name.hasSuffix(pattern.dropFirst(1)) }
+            return name == pattern
+        }
     }
 
     var opaque: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
@@ -192,6 +269,8 @@ public final class TestPlugin {
     public let version: String
     public let capabilities: [String]
     public let schema: JSONSchema
+    /// The network hosts the descriptor declares.
+    public let networkHosts: [String]
 
     init(table: UnsafePointer<ap_plugin_api>, host: TestHost) throws {
         self.table = table
@@ -200,6 +279,9 @@ public final class TestPlugin {
         id = descriptor.id.string
         version = descriptor.version.string
         capabilities = UnsafeBufferPointer(start: descriptor.capabilities, count: descriptor.capability_count).map(\.string)
+        networkHosts = descriptor.permissions.map { permissions in
+            UnsafeBufferPointer(start: permissions.pointee.network_hosts, count: permissions.pointee.network_host_count).map(\.string)
+        } ?? []
         do {
             schema = try JSONSchema(parsing: descriptor.config_schema_json.string)
         } catch {
@@ -216,7 +298,7 @@ public final class TestPlugin {
         guard violations.isEmpty else {
             throw PluginError.invalidConfig(violations.map(\.description).joined(separator: "; "))
         }
-        let context = host.context(tenant: tenant, instance: instance)
+        let context = host.context(tenant: tenant, instance: instance, networkHosts: networkHosts)
         var err = TestHost.emptyError()
         var raw: OpaquePointer?
         let status = withAPStr(tenant) { tenant in
@@ -312,7 +394,24 @@ public final class TestInstance {
             }, Unmanaged.passUnretained(pending).toOpaque(), &err)
         }
         guard status == AP_OK else { throw PluginError(status: status, TestHost.message(err)) }
+        context.host.completeHTTPRequests()
         return pending.result
+    }
+
+    /// The platform limits the channel declares for a destination.
+    public func rateLimits(forTarget targetJSON: String) throws -> [RateLimit] {
+        let table = try plugin.capability(AP_CAPABILITY_RATE_LIMITS_V1, as: ap_rate_limits_v1.self)
+        var limits: [RateLimit] = []
+        var err = TestHost.emptyError()
+        let status = withUnsafeMutablePointer(to: &limits) { box in
+            withAPStr(targetJSON) { target in
+                table.pointee.limits_for_target(raw, target, { user, raw, count in
+                    user!.assumingMemoryBound(to: [RateLimit].self).pointee = RateLimit.from(raw, count: count)
+                }, box, &err)
+            }
+        }
+        guard status == AP_OK else { throw PluginError(status: status, TestHost.message(err)) }
+        return limits
     }
 
     public func handle(_ request: WebhookRequest) throws -> WebhookResponse {

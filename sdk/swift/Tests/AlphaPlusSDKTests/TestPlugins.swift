@@ -417,3 +417,45 @@ final class NeverInitPlugin: HeadPlugin {
     init(configuration: Configuration, context: PluginContext) throws {}
     func evaluate(_ frame: FeatureFrame) throws -> Vote { .flat }
 }
+
+/// Posts each delivery's text to the URL in its target through the host's
+/// HTTP service, and declares a per-target and a shared rate limit.
+final class HTTPPostChannel: RateLimitedChannel {
+    struct Configuration: Decodable {}
+
+    static var descriptor: PluginDescriptor {
+        PluginDescriptor(id: "com.alphaplus.test-http-channel", name: "HTTP Channel", version: "1.0.0",
+                         networkHosts: ["hooks.example.com", "*.cdn.example.com"])
+    }
+
+    let context: PluginContext
+
+    init(configuration: Configuration, context: PluginContext) throws {
+        self.context = context
+    }
+
+    func deliver(_ delivery: Delivery, completion: DeliveryCompletion) throws {
+        let url = String(delivery.targetJSON.dropFirst(9).dropLast(2))  // {"url": "…"}
+        let signature = try context.hmac(.sha256, key: Array("key".utf8), message: Array(delivery.text.utf8))
+        let request = HTTPRequest(method: "POST", url: url,
+                                  headers: [HTTPHeader("Content-Type", "text/plain"),
+                                            HTTPHeader("X-Signature", signature.map { String(format: "%02x", $0) }.joined())],
+                                  body: Array(delivery.text.utf8))
+        try context.send(request) { result in
+            switch result {
+            case .success(let response) where response.status == 200:
+                completion(DeliveryResult(.delivered, externalID: response.header("x-id") ?? ""))
+            case .success(let response):
+                completion(DeliveryResult(.retry, retryAfterMs: Int64(response.header("retry-after") ?? "0")! * 1000,
+                                          reason: "HTTP \(response.status): \(response.bodyText)"))
+            case .failure(let failure):
+                completion(DeliveryResult(.retry, reason: failure.message))
+            }
+        }
+    }
+
+    func rateLimits(forTarget targetJSON: String) throws -> [RateLimit] {
+        guard targetJSON.contains("https://") else { throw PluginError.invalidConfig("target.url must be an https URL") }
+        return [RateLimit(bucket: "all", capacity: 30, windowMs: 1000), RateLimit(bucket: targetJSON, capacity: 1, windowMs: 1000)]
+    }
+}
