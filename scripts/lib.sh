@@ -16,3 +16,20 @@ ensure_apt_packages() {
 
 # The system libraries the host links or will link (see `alphaplus doctor`).
 HOST_PACKAGES=(zlib1g-dev libsqlite3-dev libhiredis-dev libssl-dev libcurl4-openssl-dev)
+
+# Installs the PyPI packages given (name==version) that are missing or at
+# another version. The tests cross-check against them as independent
+# implementations: OAuth 1.0a signing, twitter-text weighted length,
+# Telegram MarkdownV2 escaping, Stripe webhook signatures.
+ensure_python_packages() {
+    local missing=()
+    for requirement in "$@"; do
+        local name="${requirement%%==*}" version="${requirement##*==}"
+        [ "$(python3 -m pip show "$name" 2>/dev/null | awk '/^Version:/ {print $2}')" = "$version" ] || missing+=("$requirement")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "installing from PyPI: ${missing[*]}"
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "${missing[@]}"
+}
+
+CROSS_CHECK_PYTHON_PACKAGES=(oauthlib==4.0.1 twitter-text-parser==3.0.0 python-telegram-bot==22.8 stripe==16.1.0)
