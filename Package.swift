@@ -33,7 +33,13 @@ let package = Package(
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),  // the HMAC host service
+            "HTTPClient",  // the HTTP host service
+            .product(name: "AlphaPlusSDK", package: "swift"),  // HTTPRequest/HTTPResponse and their C forms
         ]),
+        // libcurl (the system's), with non-variadic shims for curl_easy_setopt and co.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Asynchronous HTTP over libcurl's multi interface, for the host's HTTP service.
+        .target(name: "HTTPClient", dependencies: ["CCurl", .product(name: "AlphaPlusSDK", package: "swift")]),
         // Technical indicators, incremental, equal to TA-Lib.
         .target(name: "Indicators"),
         // Ingest, candles and feature frames for the streams exchange plugins emit.
@@ -64,6 +70,7 @@ let package = Package(
         ]),
         .target(name: "HostConfig", dependencies: [
             "Strategy",
+            "HTTPClient",  // endpoint overrides are origins as the HTTP client parses them
             .product(name: "AlphaPlusJSON", package: "swift"),
             "Yams",
         ]),
@@ -82,6 +89,7 @@ let package = Package(
         .executableTarget(name: "alphaplus", dependencies: [
             "PluginRuntime", "HostConfig", "Strategy", "Backtesting", "BacktestReport", "Indicators", "MarketData", "OrderBook",
             "Store",
+            "HTTPClient",  // doctor reports libcurl's version
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
@@ -164,7 +172,14 @@ let package = Package(
         .testTarget(name: "PluginRuntimeTests", dependencies: [
             "PluginRuntime", "HostConfig", "SharedTestData",
             .product(name: "CAlphaPlus", package: "swift"),
+            "HTTPClient", "FakeChannelServers",  // the HTTP service against a loopback server
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Fixtures"]),
+        .testTarget(name: "HTTPClientTests", dependencies: [
+            "HTTPClient", "FakeChannelServers",
+            .product(name: "AlphaPlusSDK", package: "swift"),
+        ]),
         .testTarget(name: "StrategyTests", dependencies: [
             "Strategy", "HostConfig", "SharedTestData", "PluginRuntime", "MarketData",
             .product(name: "AlphaPlusSDK", package: "swift"),

@@ -1,6 +1,7 @@
 import AlphaPlusJSON
 import Strategy
 import Foundation
+import HTTPClient
 import Yams
 
 /// A configuration error with the file, line and column it refers to.
@@ -23,6 +24,10 @@ public struct HostConfig: Sendable {
     /// The store's SQLite file (`store: { path: … }`); default
     /// `../data/alphaplus.sqlite`, i.e. `data/` at the top of the checkout.
     public var storePath: String
+    /// `network: { endpoint_overrides: { "https://discord.com": "http://127.0.0.1:18081" } }`:
+    /// requests to a platform origin go to a local one instead (fakes, a
+    /// proxy), path and query kept. Empty by default.
+    public var endpointOverrides: [HTTPOrigin: HTTPOrigin] = [:]
 
     public static func load(_ path: String) throws(ConfigError) -> HostConfig {
         let root = try YAMLDocument.load(path)
@@ -30,7 +35,7 @@ public struct HostConfig: Sendable {
         func resolve(_ relative: String) -> String {
             relative.hasPrefix("/") ? relative : base.appendingPathComponent(relative).standardizedFileURL.path
         }
-        let top = try root.mapping(allowed: ["plugins", "tenants_folder", "log_level", "store"])
+        let top = try root.mapping(allowed: ["plugins", "tenants_folder", "log_level", "store", "network"])
         var config = HostConfig(file: path, pluginFolders: [resolve("../plugins")], tenantsFolder: resolve("tenants"), logLevel: "info",
                                 storePath: resolve("../data/alphaplus.sqlite"))
         if let plugins = top["plugins"] {
@@ -45,7 +50,31 @@ public struct HostConfig: Sendable {
             let section = try store.mapping(allowed: ["path"])
             if let storePath = section["path"] { config.storePath = resolve(try storePath.string()) }
         }
+        if let network = top["network"] {
+            let section = try network.mapping(allowed: ["endpoint_overrides"])
+            if let overrides = section["endpoint_overrides"] { config.endpointOverrides = try endpointOverrides(overrides) }
+        }
         return config
+    }
+
+    /// Origin → origin, each checked by the HTTP client's own URL parser;
+    /// an origin given twice (even spelt differently) is an error.
+    private static func endpointOverrides(_ node: YAMLDocument) throws(ConfigError) -> [HTTPOrigin: HTTPOrigin] {
+        func origin(_ node: YAMLDocument) throws(ConfigError) -> HTTPOrigin {
+            let text = try node.string()
+            do { return try HTTPOrigin(parsing: text) } catch {
+                throw node.error("network.endpoint_overrides: '\(text)' is not a usable origin: \(error.message)")
+            }
+        }
+        var overrides: [HTTPOrigin: HTTPOrigin] = [:]
+        for (key, value) in try node.entries() {
+            let platform = try origin(key)
+            guard overrides[platform] == nil else {
+                throw key.error("network.endpoint_overrides: \(platform) is overridden twice")
+            }
+            overrides[platform] = try origin(value)
+        }
+        return overrides
     }
 }
 
@@ -192,6 +221,12 @@ struct YAMLDocument {
             result[name] = child(value)
         }
         return result
+    }
+
+    /// A mapping with keys of the user's choosing, in file order.
+    func entries() throws(ConfigError) -> [(key: YAMLDocument, value: YAMLDocument)] {
+        guard let mapping = node.mapping else { throw error("expected a mapping") }
+        return mapping.map { (child($0.key), child($0.value)) }
     }
 
     func sequence() throws(ConfigError) -> [YAMLDocument] {

@@ -2,6 +2,7 @@ import CAlphaPlus
 import Crypto
 import Dispatch
 import Foundation
+import HTTPClient
 import Logging
 
 /// The host side of the contract's services table (ap_host_api): one table
@@ -14,17 +15,41 @@ public final class HostServices: @unchecked Sendable {
     private var metricValues: [MetricKey: Double] = [:]
     private(set) var rejectedEvents = 0
     let logger: Logger
+    /// Platform origins mapped to local ones (host config
+    /// `network.endpoint_overrides`), applied after the allowlist check.
+    let endpointOverrides: [HTTPOrigin: HTTPOrigin]
+    private let httpConfiguration: HTTPClient.Configuration
+    private var client: HTTPClient?
 
     public struct MetricKey: Hashable, Sendable, CustomStringConvertible {
         public let name: String
         public let plugin: String
         public let tenant: String
         public let instance: String
-        public var description: String { "\(name){plugin=\"\(plugin)\",tenant=\"\(tenant)\",instance=\"\(instance)\"}" }
+        /// Labels the host adds to its own metrics (e.g. outcome="ok").
+        public var labels: [String: String] = [:]
+        public var description: String {
+            let extra = labels.sorted { $0.key < $1.key }.map { ",\($0.key)=\"\($0.value)\"" }.joined()
+            return "\(name){plugin=\"\(plugin)\",tenant=\"\(tenant)\",instance=\"\(instance)\"\(extra)}"
+        }
     }
 
-    public init(logger: Logger = Logger(label: "alphaplus.plugins")) {
+    public init(logger: Logger = Logger(label: "alphaplus.plugins"), endpointOverrides: [HTTPOrigin: HTTPOrigin] = [:],
+                http: HTTPClient.Configuration = HTTPClient.Configuration()) {
         self.logger = logger
+        self.endpointOverrides = endpointOverrides
+        httpConfiguration = http
+    }
+
+    /// The HTTP client, started on first use: a host that never makes a
+    /// request never starts its thread.
+    var httpClient: HTTPClient {
+        lock.withLock {
+            if let client { return client }
+            let started = HTTPClient(configuration: httpConfiguration)
+            client = started
+            return started
+        }
     }
 
     /// The services table plugins receive: one for the process, [load]
@@ -47,11 +72,13 @@ public final class HostServices: @unchecked Sendable {
     public var rejectedEventCount: Int { lock.withLock { rejectedEvents } }
 
     func pluginContext(pluginID: String) -> HostContext {
-        register(HostContext(services: self, pluginID: pluginID, tenantID: "", instanceID: "", secrets: [:]))
+        register(HostContext(services: self, pluginID: pluginID, tenantID: "", instanceID: "", secrets: [:], networkHosts: []))
     }
 
-    func instanceContext(pluginID: String, tenantID: String, instanceID: String, secrets: [String: String]) -> HostContext {
-        register(HostContext(services: self, pluginID: pluginID, tenantID: tenantID, instanceID: instanceID, secrets: secrets))
+    func instanceContext(pluginID: String, tenantID: String, instanceID: String, secrets: [String: String],
+                         networkHosts: [String]) -> HostContext {
+        register(HostContext(services: self, pluginID: pluginID, tenantID: tenantID, instanceID: instanceID, secrets: secrets,
+                             networkHosts: networkHosts))
     }
 
     /// A plugin calling with a context the host released gets nothing.
@@ -60,8 +87,12 @@ public final class HostServices: @unchecked Sendable {
         return context
     }
 
+    /// After this no callback reaches the plugin for `context`: timers are
+    /// cancelled, and so are its HTTP requests in flight, silently.
     func release(_ context: HostContext) {
         context.cancelAllTimers()
+        let inFlight = context.releaseHTTPRequests()
+        if let client = lock.withLock({ client }) { inFlight.forEach { client.cancel(HTTPClient.RequestID(rawValue: $0)) } }
         LiveContexts.shared.remove(context)
     }
 
@@ -70,12 +101,12 @@ public final class HostServices: @unchecked Sendable {
         return LiveContexts.shared.context(at: UnsafeRawPointer(raw))
     }
 
-    fileprivate func record(_ kind: ap_metric_kind, _ name: String, _ value: Double, _ context: HostContext) {
+    func record(_ kind: ap_metric_kind, _ name: String, _ value: Double, _ context: HostContext, labels: [String: String] = [:]) {
         guard !name.isEmpty, name.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 }) else {
             context.logger.warning("metric name '\(name)' refused: use [a-z0-9_]+")
             return
         }
-        let key = MetricKey(name: name, plugin: context.pluginID, tenant: context.tenantID, instance: context.instanceID)
+        let key = MetricKey(name: name, plugin: context.pluginID, tenant: context.tenantID, instance: context.instanceID, labels: labels)
         lock.withLock {
             switch kind {
             case AP_METRIC_GAUGE: metricValues[key] = value
@@ -160,9 +191,17 @@ public final class HostServices: @unchecked Sendable {
             guard let context = HostServices.context(raw), context.isInstance, let event else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
             return context.services.emit(event, context)
         },
-        // Filled in by the distribution issue (libcurl) and the market-data
-        // connectors (WebSocket); NULL tells plugins they are not offered yet.
-        http_request: nil, http_cancel: nil, ws_connect: nil, ws_send: nil, ws_close: nil,
+        http_request: { raw, request, fn, user, outID in
+            guard let context = HostServices.context(raw) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            return context.services.startHTTPRequest(request, fn, user, outID, context)
+        },
+        http_cancel: { raw, id in
+            guard let context = HostServices.context(raw) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            return context.services.cancelHTTPRequest(id, context)
+        },
+        // Filled in by the market-data connectors; NULL tells plugins
+        // WebSocket is not offered yet.
+        ws_connect: nil, ws_send: nil, ws_close: nil,
         crypto_hmac: { raw, algorithm, key, keyLength, data, dataLength, out, capacity, outLength in
             guard HostServices.context(raw) != nil else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
             let key = SymmetricKey(data: UnsafeRawBufferPointer(start: key, count: key == nil ? 0 : keyLength))
@@ -209,6 +248,8 @@ public final class HostContext: @unchecked Sendable {
     public let tenantID: String
     public let instanceID: String
     let secrets: [String: String]
+    /// The hosts the plugin's descriptor declares.
+    let network: NetworkPermissions
     let logger: Logger
     /// Every call into the instance, and every callback for it, runs here.
     let executor: DispatchQueue
@@ -216,13 +257,18 @@ public final class HostContext: @unchecked Sendable {
     private var state: [String: [UInt8]] = [:]
     private var timers: [UInt64: DispatchSourceTimer] = [:]
     private var nextTimerID: UInt64 = 1
+    /// HTTP requests started and not yet answered to the plugin.
+    private var httpRequests: Set<UInt64> = []
+    private var httpReleased = false
 
-    init(services: HostServices, pluginID: String, tenantID: String, instanceID: String, secrets: [String: String]) {
+    init(services: HostServices, pluginID: String, tenantID: String, instanceID: String, secrets: [String: String],
+         networkHosts: [String]) {
         self.services = services
         self.pluginID = pluginID
         self.tenantID = tenantID
         self.instanceID = instanceID
         self.secrets = secrets
+        network = NetworkPermissions(networkHosts)
         var logger = services.logger
         logger[metadataKey: "plugin"] = "\(pluginID)"
         if !tenantID.isEmpty { logger[metadataKey: "tenant"] = "\(tenantID)" }
@@ -280,5 +326,39 @@ public final class HostContext: @unchecked Sendable {
     func cancelAllTimers() {
         let all = lock.withLock { defer { timers.removeAll() }; return timers.values }
         all.forEach { $0.cancel() }
+    }
+
+    /// Runs `start` (which sends a request and returns its id) under the
+    /// context's lock and records the id before releasing it, so the
+    /// completion, which takes the lock too, always finds it. Nil when the
+    /// context is released.
+    func beginHTTPRequest(_ start: () throws(HTTPClientError) -> UInt64) -> Result<UInt64, HTTPClientError>? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !httpReleased else { return nil }
+        do throws(HTTPClientError) {
+            let id = try start()
+            httpRequests.insert(id)
+            return .success(id)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Claims a finished request for its one callback; false when the
+    /// request was already claimed or the context released.
+    func endHTTPRequest(_ id: () -> UInt64) -> Bool {
+        lock.withLock { httpRequests.remove(id()) != nil }
+    }
+
+    func hasHTTPRequest(_ id: UInt64) -> Bool { lock.withLock { httpRequests.contains(id) } }
+
+    /// Refuses new requests and hands back those in flight for cancelling.
+    func releaseHTTPRequests() -> [UInt64] {
+        lock.withLock {
+            httpReleased = true
+            defer { httpRequests.removeAll() }
+            return Array(httpRequests)
+        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HostConfig
+import HTTPClient
 import PluginRuntime
 
 /// Checks what the host needs from the system and says how to get it.
@@ -59,6 +60,7 @@ struct Doctor: ParsableCommand {
             missing += 1
             print("error   \(error)")
         }
+        print("linked \(HTTPClient.libcurlVersion)")
         print("plugin ABI \(ABI.major).\(ABI.minor), host toolchain \(ABI.swiftToolchain)")
         if missing > 0 { throw ExitCode(1) }
     }

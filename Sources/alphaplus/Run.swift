@@ -20,7 +20,10 @@ struct Run: ParsableCommand {
         let config = try options.load()
         bootstrapLogging(level: config.logLevel)
         let logger = Logger(label: "alphaplus")
-        let services = HostServices()
+        let services = HostServices(endpointOverrides: config.endpointOverrides)
+        for (platform, local) in config.endpointOverrides.sorted(by: { $0.key.description < $1.key.description }) {
+            logger.info("endpoint override: requests to \(platform) go to \(local)")
+        }
         // Market data: what exchange instances emit becomes candles and
         // feature frames; each frame goes to every tenant's strategy.
         let strategies = StrategyRouter()

@@ -6,6 +6,8 @@
  *   FIX_ID, FIX_VERSION              descriptor fields (string literals)
  *   FIX_CAPABILITY                   the declared capability id
  *   FIX_SCHEMA                       the config schema (string literal)
+ *   FIX_HOSTS                        the declared network hosts, e.g.
+ *                                    STR("discord.com"),STR("*.telegram.org")
  *   FIX_NO_ENTRY                     export a differently named function
  *   FIX_CREATE_FAILS                 create returns an error with a message
  *   FIX_INIT_FAILS                   init returns an error with a message
@@ -44,8 +46,12 @@
 #define STR(s) {s, sizeof(s) - 1}
 
 static const ap_str capabilities[] = {STR(FIX_CAPABILITY)};
-static const ap_str hosts[] = {STR("example.com")};
-static const ap_permissions permissions = {sizeof(ap_permissions), hosts, 1};
+#ifndef FIX_HOSTS
+#define FIX_HOSTS STR("example.com")
+#endif
+
+static const ap_str hosts[] = {FIX_HOSTS};
+static const ap_permissions permissions = {sizeof(ap_permissions), hosts, sizeof hosts / sizeof hosts[0]};
 
 static const ap_plugin_descriptor descriptor = {
     .struct_size = sizeof(ap_plugin_descriptor),
