@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "ap-head-technical", type: .dynamic, targets: ["HeadTechnicalEntry"]),
         .library(name: "ap-head-orderflow", type: .dynamic, targets: ["HeadOrderflowEntry"]),
         .library(name: "ap-head-rules", type: .dynamic, targets: ["HeadRulesEntry"]),
+        .library(name: "ap-channel-discord", type: .dynamic, targets: ["ChannelDiscordEntry"]),
+        .library(name: "ap-channel-telegram", type: .dynamic, targets: ["ChannelTelegramEntry"]),
     ],
     dependencies: [
         // The SDK, used by path exactly as a third-party plugin uses it.
@@ -142,14 +144,28 @@ let package = Package(
         .target(name: "HeadRulesEntry", dependencies: ["HeadRules", .product(name: "AlphaPlusSDK", package: "swift")],
                 path: "Plugins/HeadRules/Entry"),
 
+        // Distribution channels, each a logic target and an entry target like the heads.
+        .target(name: "ChannelDiscord", dependencies: [
+            .product(name: "AlphaPlusSDK", package: "swift"), .product(name: "AlphaPlusJSON", package: "swift"),
+        ], path: "Plugins/ChannelDiscord/Discord"),
+        .target(name: "ChannelDiscordEntry", dependencies: ["ChannelDiscord", .product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/ChannelDiscord/Entry"),
+        .target(name: "ChannelTelegram", dependencies: [
+            .product(name: "AlphaPlusSDK", package: "swift"), .product(name: "AlphaPlusJSON", package: "swift"),
+        ], path: "Plugins/ChannelTelegram/Telegram"),
+        .target(name: "ChannelTelegramEntry", dependencies: ["ChannelTelegram", .product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/ChannelTelegram/Entry"),
+
         .executableTarget(name: "ContractBench", dependencies: [
             "PluginRuntime", "ExampleSwiftHead",
             .product(name: "CAlphaPlus", package: "swift"),
         ], path: "bench/ContractBench"),
 
         // Fakes of the Discord, Telegram and X APIs that answer as the real ones document.
-        .target(name: "FakeChannelServers", dependencies: [.product(name: "AlphaPlusSDK", package: "swift")],
-                path: "Tests/FakeChannelServers"),
+        .target(name: "FakeChannelServers", dependencies: [
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),  // request bodies, error bodies
+        ], path: "Tests/FakeChannelServers"),
         // Finds ../shared/data for the tests that read real market data.
         .target(name: "SharedTestData", path: "Tests/SharedTestData"),
         // Counts heap allocations in the benchmarks (replaces malloc and co.).
@@ -221,6 +237,11 @@ let package = Package(
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
         ]),
+        .testTarget(name: "ChannelPluginTests", dependencies: [
+            "ChannelDiscord", "ChannelTelegram", "FakeChannelServers",
+            .product(name: "AlphaPlusSDKTesting", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+        ], exclude: ["crosscheck_escape_markdown.py"]),
         .testTarget(name: "HeadPluginTests", dependencies: [
             "HeadTechnical", "HeadOrderflow", "HeadRules", "AllocationCounter",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
