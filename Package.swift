@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ap-head-technical", type: .dynamic, targets: ["HeadTechnicalEntry"]),
         .library(name: "ap-head-orderflow", type: .dynamic, targets: ["HeadOrderflowEntry"]),
         .library(name: "ap-head-rules", type: .dynamic, targets: ["HeadRulesEntry"]),
+        .library(name: "ap-channel-twitter", type: .dynamic, targets: ["ChannelTwitterEntry"]),
     ],
     dependencies: [
         // The SDK, used by path exactly as a third-party plugin uses it.
@@ -133,6 +134,13 @@ let package = Package(
         ], path: "Plugins/HeadRules/Head"),
         .target(name: "HeadRulesEntry", dependencies: ["HeadRules", .product(name: "AlphaPlusSDK", package: "swift")],
                 path: "Plugins/HeadRules/Entry"),
+
+        // Channel plugins, a logic target and an entry target each.
+        .target(name: "ChannelTwitter", dependencies: [
+            .product(name: "AlphaPlusSDK", package: "swift"), .product(name: "AlphaPlusJSON", package: "swift"),
+        ], path: "Plugins/ChannelTwitter/Channel"),
+        .target(name: "ChannelTwitterEntry", dependencies: ["ChannelTwitter", .product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/ChannelTwitter/Entry"),
 
         .executableTarget(name: "ContractBench", dependencies: [
             "PluginRuntime", "ExampleSwiftHead",
