@@ -148,8 +148,12 @@ let package = Package(
         ], path: "bench/ContractBench"),
 
         // Fakes of the Discord, Telegram and X APIs that answer as the real ones document.
-        .target(name: "FakeChannelServers", dependencies: [.product(name: "AlphaPlusSDK", package: "swift")],
-                path: "Tests/FakeChannelServers"),
+        .target(name: "FakeChannelServers", dependencies: [
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            "ChannelTwitter",  // FakeX checks signatures and lengths with the plugin's (cross-checked) functions
+            .product(name: "Crypto", package: "swift-crypto"),  // FakeX's HMAC-SHA1
+        ], path: "Tests/FakeChannelServers"),
         // Finds ../shared/data for the tests that read real market data.
         .target(name: "SharedTestData", path: "Tests/SharedTestData"),
         // Counts heap allocations in the benchmarks (replaces malloc and co.).
@@ -214,6 +218,12 @@ let package = Package(
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
         ]),
+        .testTarget(name: "TwitterChannelTests", dependencies: [
+            "ChannelTwitter", "FakeChannelServers", "SharedTestData",
+            .product(name: "AlphaPlusSDKTesting", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["crosscheck_oauth1.py", "crosscheck_twitter_text.py"]),
         .testTarget(name: "HeadPluginTests", dependencies: [
             "HeadTechnical", "HeadOrderflow", "HeadRules", "AllocationCounter",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
