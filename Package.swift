@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ap-head-rules", type: .dynamic, targets: ["HeadRulesEntry"]),
         .library(name: "ap-channel-discord", type: .dynamic, targets: ["ChannelDiscordEntry"]),
         .library(name: "ap-channel-telegram", type: .dynamic, targets: ["ChannelTelegramEntry"]),
+        .library(name: "ap-channel-twitter", type: .dynamic, targets: ["ChannelTwitterEntry"]),
     ],
     dependencies: [
         // The SDK, used by path exactly as a third-party plugin uses it.
@@ -155,6 +156,11 @@ let package = Package(
         ], path: "Plugins/ChannelTelegram/Telegram"),
         .target(name: "ChannelTelegramEntry", dependencies: ["ChannelTelegram", .product(name: "AlphaPlusSDK", package: "swift")],
                 path: "Plugins/ChannelTelegram/Entry"),
+        .target(name: "ChannelTwitter", dependencies: [
+            .product(name: "AlphaPlusSDK", package: "swift"), .product(name: "AlphaPlusJSON", package: "swift"),
+        ], path: "Plugins/ChannelTwitter/Channel"),
+        .target(name: "ChannelTwitterEntry", dependencies: ["ChannelTwitter", .product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/ChannelTwitter/Entry"),
 
         .executableTarget(name: "ContractBench", dependencies: [
             "PluginRuntime", "ExampleSwiftHead",
@@ -164,7 +170,9 @@ let package = Package(
         // Fakes of the Discord, Telegram and X APIs that answer as the real ones document.
         .target(name: "FakeChannelServers", dependencies: [
             .product(name: "AlphaPlusSDK", package: "swift"),
-            .product(name: "AlphaPlusJSON", package: "swift"),  // request bodies, error bodies
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            "ChannelTwitter",  // FakeX checks signatures and lengths with the plugin's (cross-checked) functions
+            .product(name: "Crypto", package: "swift-crypto"),  // FakeX's HMAC-SHA1
         ], path: "Tests/FakeChannelServers"),
         // Finds ../shared/data for the tests that read real market data.
         .target(name: "SharedTestData", path: "Tests/SharedTestData"),
@@ -242,6 +250,12 @@ let package = Package(
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
         ], exclude: ["crosscheck_escape_markdown.py"]),
+        .testTarget(name: "TwitterChannelTests", dependencies: [
+            "ChannelTwitter", "FakeChannelServers", "SharedTestData",
+            .product(name: "AlphaPlusSDKTesting", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["crosscheck_oauth1.py", "crosscheck_twitter_text.py"]),
         .testTarget(name: "HeadPluginTests", dependencies: [
             "HeadTechnical", "HeadOrderflow", "HeadRules", "AllocationCounter",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
