@@ -225,7 +225,7 @@ let package = Package(
             .product(name: "AlphaPlusFeeds", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
         ], exclude: ["Fixtures"]),
-        .testTarget(name: "OutcomeTests", dependencies: ["Strategy", "BacktestReport"]),
+        .testTarget(name: "OutcomeTests", dependencies: ["Strategy", "BacktestReport", "SharedTestData"]),
         .testTarget(name: "ExamplePluginTests", dependencies: [
             "ExampleSwiftHead",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
@@ -246,7 +246,7 @@ let package = Package(
             .product(name: "AlphaPlusFeeds", package: "swift"),
         ]),
         .testTarget(name: "ChannelPluginTests", dependencies: [
-            "ChannelDiscord", "ChannelTelegram", "FakeChannelServers",
+            "ChannelDiscord", "ChannelTelegram", "FakeChannelServers", "SharedTestData",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
         ], exclude: ["crosscheck_escape_markdown.py"]),
@@ -257,7 +257,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["crosscheck_oauth1.py", "crosscheck_twitter_text.py"]),
         .testTarget(name: "HeadPluginTests", dependencies: [
-            "HeadTechnical", "HeadOrderflow", "HeadRules", "AllocationCounter",
+            "HeadTechnical", "HeadOrderflow", "HeadRules", "AllocationCounter", "SharedTestData",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
         ]),
     ]

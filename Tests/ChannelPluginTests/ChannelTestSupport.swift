@@ -1,6 +1,7 @@
 import AlphaPlusJSON
 import AlphaPlusSDKTesting
 import FakeChannelServers
+import SharedTestData
 import XCTest
 
 /// Answers a test host's HTTP requests with a fake platform whose clock
@@ -34,18 +35,6 @@ func jsonBody(_ request: HTTPRequest, file: StaticString = #filePath, line: UInt
     }
 }
 
-/// A seeded linear congruential generator (Knuth's MMIX constants), so
-/// that the property tests draw the same inputs on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return state ^ (state >> 33)
-    }
-}
 
 /// Random awkward text: ASCII punctuation (every MarkdownV2 reserved
 /// character, backslashes, HTML's `<>&`), spaces and line breaks, letters,
@@ -60,7 +49,7 @@ enum AwkwardText {
         "日本語", "中文", "한국어", "ñ", "😀", "👍🏽", "👨‍👩‍👧‍👦", "🇯🇵", "🏳️‍🌈", "𝔘", "\u{200B}", "\u{FEFF}", "\u{0301}\u{0302}",
     ]
 
-    static func random(length: Int, using generator: inout SeededGenerator) -> String {
+    static func random(length: Int, using generator: inout SplitMix64) -> String {
         (0..<length).map { _ in pieces.randomElement(using: &generator)! }.joined()
     }
 }

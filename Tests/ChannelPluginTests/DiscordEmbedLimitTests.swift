@@ -2,6 +2,7 @@ import AlphaPlusJSON
 import AlphaPlusSDKTesting
 import ChannelDiscord
 import FakeChannelServers
+import SharedTestData
 import XCTest
 
 final class DiscordEmbedLimitTests: XCTestCase {
@@ -51,7 +52,7 @@ final class DiscordEmbedLimitTests: XCTestCase {
         connect(host, to: fake, clock: fakeClock)
         let instance = try host.load(DiscordChannel.self).create()
 
-        var generator = SeededGenerator(seed: 20_261_121)
+        var generator = SplitMix64(seed: 20_261_121)
         var fullEmbeds = 0, cutFieldValues = 0
         /// Up to `maximum` pieces of about two scalars each.
         func text(_ maximum: Int) -> String {

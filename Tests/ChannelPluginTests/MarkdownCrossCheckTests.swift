@@ -1,6 +1,7 @@
 import AlphaPlusJSON
 import ChannelTelegram
 import Foundation
+import SharedTestData
 import XCTest
 
 /// The plugin's MarkdownV2 escaping equals python-telegram-bot's
@@ -20,7 +21,7 @@ final class MarkdownCrossCheckTests: XCTestCase {
     ]
 
     func testEscapingEqualsPythonTelegramBot() throws {
-        var generator = SeededGenerator(seed: 20_261_121)
+        var generator = SplitMix64(seed: 20_261_121)
         var inputs = Self.corpus
         let asciiPunctuation = Array("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ ")
         for round in 0..<400 {
@@ -47,26 +48,8 @@ final class MarkdownCrossCheckTests: XCTestCase {
 
     /// Runs the script once; fails (not skips) when python3 or the package is missing.
     static func runPython(_ inputs: [String]) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path]
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        do { try process.run() } catch {
-            XCTFail("python3 could not be started (scripts/test installs it with python-telegram-bot): \(error)")
-            return []
-        }
-        input.fileHandleForWriting.write(Data(JSONValue.array(inputs.map(JSONValue.string)).jsonText.utf8))
-        try input.fileHandleForWriting.close()
-        let answer = output.fileHandleForReading.readDataToEndOfFile()
-        let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            XCTFail("python3 \(script.lastPathComponent) failed (status \(process.terminationStatus)): \(complaint)")
-            return []
-        }
+        let answer = try PythonCrossCheck.run(script, input: Data(JSONValue.array(inputs.map(JSONValue.string)).jsonText.utf8),
+                                              packages: "python-telegram-bot")
         guard case .array(let items) = try JSONValue(parsing: answer) else { XCTFail("the script did not answer an array"); return [] }
         return items.map { if case .string(let text) = $0 { text } else { "<not a string: \($0.jsonText)>" } }
     }

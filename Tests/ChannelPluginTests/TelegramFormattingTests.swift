@@ -1,5 +1,6 @@
 import ChannelTelegram
 import FakeChannelServers
+import SharedTestData
 import XCTest
 
 final class TelegramFormattingTests: XCTestCase {
@@ -14,7 +15,7 @@ final class TelegramFormattingTests: XCTestCase {
     }
 
     func testEscapedTextParsesBackToItself() throws {
-        var generator = SeededGenerator(seed: 5)
+        var generator = SplitMix64(seed: 5)
         for _ in 0..<300 {
             let text = AwkwardText.random(length: Int.random(in: 1...60, using: &generator), using: &generator)
             XCTAssertEqual(try TelegramMarkup.parseMarkdownV2(TelegramParseMode.markdownV2.escape(text)), text)
@@ -44,7 +45,7 @@ final class TelegramFormattingTests: XCTestCase {
     /// Random texts cut small: every part within the limit, every part
     /// valid markup on its own, and the parts put back give the text.
     func testRandomTextsSplitWithinTheLimitWithoutBreakingAnything() throws {
-        var generator = SeededGenerator(seed: 11)
+        var generator = SplitMix64(seed: 11)
         for round in 0..<300 {
             let text = AwkwardText.random(length: Int.random(in: 1...400, using: &generator), using: &generator)
             let limit = Int.random(in: 12...200, using: &generator)

@@ -2,6 +2,7 @@ import AlphaPlusSDKTesting
 import HeadOrderflow
 import HeadRules
 import HeadTechnical
+import SharedTestData
 import XCTest
 
 /// Properties every head keeps on any frame, and the hot path's promise:
@@ -17,7 +18,7 @@ final class HeadPropertyTests: XCTestCase {
 
     /// A value that is usually plausible and sometimes NaN, ±infinity, zero,
     /// huge or negative.
-    private func draw(_ random: inout SeededGenerator, around center: Double) -> Double {
+    private func draw(_ random: inout SplitMix64, around center: Double) -> Double {
         switch Int.random(in: 0..<20, using: &random) {
         case 0: .nan
         case 1: .infinity
@@ -28,7 +29,7 @@ final class HeadPropertyTests: XCTestCase {
         }
     }
 
-    private func randomFrame(_ random: inout SeededGenerator, candle: Int64) -> TestFrame {
+    private func randomFrame(_ random: inout SplitMix64, candle: Int64) -> TestFrame {
         var values: [String: Double] = [:]
         for name in FeatureFrame.standardIndicatorNames { values[name] = draw(&random, around: 50) }
         values["trade_flow_imbalance"] = draw(&random, around: 0)
@@ -59,7 +60,7 @@ final class HeadPropertyTests: XCTestCase {
             try host.load(OrderflowHead.self).create(config: #"{"require_book": true}"#),
             try host.load(RulesHead.self).create(config: #"{"rules": \#(String(decoding: JSONEncoder().encode(Self.rules), as: UTF8.self))}"#),
         ]
-        var random = SeededGenerator(seed: 20_240_601)
+        var random = SplitMix64(seed: 20_240_601)
         var directions: [Direction: Int] = [:]
         for candle in 0..<1500 {
             let frame = randomFrame(&random, candle: Int64(candle / 3))
@@ -78,7 +79,7 @@ final class HeadPropertyTests: XCTestCase {
     }
 
     func testEvaluateDoesNotAllocate() throws {
-        var random = SeededGenerator(seed: 7)
+        var random = SplitMix64(seed: 7)
         let frames = (0..<6).map { randomFrame(&random, candle: Int64($0)) } + [
             standardFrame(["rsi_14": 25, "ema_50": 90, "adx_14": 30, "ema_12": 1, "ema_26": 2, "macd_hist_12_26_9": 1,
                            "plus_di_14": 1, "minus_di_14": 2, "trade_flow_imbalance": 0.5],

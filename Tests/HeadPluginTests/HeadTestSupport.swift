@@ -1,6 +1,7 @@
 import AllocationCounter
 import AlphaPlusSDKTesting
 import Foundation
+import SharedTestData
 import XCTest
 
 /// A frame of the host's standard layout: every standard indicator, NaN
@@ -86,15 +87,3 @@ func allocations(evaluating evaluate: (FeatureFrame) throws -> Vote, over frames
     return try lend(0, [])
 }
 
-/// A seeded linear congruential generator (Knuth's MMIX constants), so
-/// that the property tests draw the same frames on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return state ^ (state >> 33)
-    }
-}

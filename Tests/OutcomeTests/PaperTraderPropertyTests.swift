@@ -1,4 +1,5 @@
 import Strategy
+import SharedTestData
 import XCTest
 
 /// PaperTrader against a brute-force simulation written out plainly below
@@ -6,7 +7,7 @@ import XCTest
 /// bar), on thousands of random price paths and signals.
 final class PaperTraderPropertyTests: XCTestCase {
     func testMatchesBruteForceSimulationOnRandomPaths() throws {
-        var generator = SeededGenerator(state: 20_240_301)
+        var generator = SplitMix64(seed: 20_240_301)
         var legsCompared = 0, reasons: [ExitReason: Int] = [:]
         for scenario in 0..<3000 {
             let script = randomScript(&generator)
@@ -101,7 +102,7 @@ final class PaperTraderPropertyTests: XCTestCase {
     /// with random sides, stops, 0 to 3 targets, scale-outs and expiries.
     /// Half the scenarios keep every price on a 0.5 tick, so that bars touch
     /// stops and targets exactly.
-    private func randomScript(_ generator: inout SeededGenerator) -> Script {
+    private func randomScript(_ generator: inout SplitMix64) -> Script {
         let tick = Bool.random(using: &generator) ? 0.5 : 0
         func snap(_ price: Double) -> Double { tick > 0 ? max(tick, (price / tick).rounded() * tick) : price }
         let costs = CostModel(makerFee: Double.random(in: 0...0.001, using: &generator),
@@ -138,7 +139,7 @@ final class PaperTraderPropertyTests: XCTestCase {
         return Script(costs: costs, steps: steps)
     }
 
-    private func randomSignal(_ id: String, at bar: MarketBar, tick: Double, _ generator: inout SeededGenerator) -> Signal {
+    private func randomSignal(_ id: String, at bar: MarketBar, tick: Double, _ generator: inout SplitMix64) -> Signal {
         let side: Side = Bool.random(using: &generator) ? .long : .short
         let entry = bar.close
         let unit = entry * 0.01
