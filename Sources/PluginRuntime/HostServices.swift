@@ -70,7 +70,7 @@ public final class HostServices: @unchecked Sendable {
         return LiveContexts.shared.context(at: UnsafeRawPointer(raw))
     }
 
-    fileprivate func record(_ kind: ap_metric_kind, _ name: String, _ value: Double, _ context: HostContext) {
+    func record(_ kind: ap_metric_kind, _ name: String, _ value: Double, _ context: HostContext) {
         guard !name.isEmpty, name.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 }) else {
             context.logger.warning("metric name '\(name)' refused: use [a-z0-9_]+")
             return
