@@ -54,9 +54,17 @@ let package = Package(
         .target(name: "BacktestReport", dependencies: [
             "Strategy", .product(name: "AlphaPlusFeeds", package: "swift"),  // UTCTime
         ]),
+        // Tiers, templates and the outbox's dispatch of signals, exits, summaries and alerts to channel plugins.
+        .target(name: "Distribution", dependencies: [
+            "PluginRuntime", "Strategy",
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "AlphaPlusFeeds", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The durable store: signals, votes, risk decisions, outcomes and the hash-chained audit log.
         .target(name: "Store", dependencies: [
             "Strategy",
+            "Distribution",  // the outbox
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AlphaPlusJSON", package: "swift"),
@@ -64,6 +72,7 @@ let package = Package(
         ]),
         .target(name: "HostConfig", dependencies: [
             "Strategy",
+            "Distribution",  // the distribution section's settings and templates
             .product(name: "AlphaPlusJSON", package: "swift"),
             "Yams",
         ]),
@@ -82,9 +91,11 @@ let package = Package(
         .executableTarget(name: "alphaplus", dependencies: [
             "PluginRuntime", "HostConfig", "Strategy", "Backtesting", "BacktestReport", "Indicators", "MarketData", "OrderBook",
             "Store",
+            "Distribution",
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -200,6 +211,12 @@ let package = Package(
             "Store", "Strategy", "SharedTestData",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "DistributionTests", dependencies: [
+            "Distribution", "Store", "PluginRuntime", "HostConfig", "Strategy", "SharedTestData",
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ExchangePluginTests", dependencies: [
             "ExchangeSim", "ExchangeReplay", "SharedTestData", "OrderBook",
