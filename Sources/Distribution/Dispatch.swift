@@ -91,7 +91,11 @@ extension Distributor {
                 if allowed > now { return park(state, until: allowed) }
                 let attempt = head.attempts + 1
                 do {
-                    try outbox.markSending(id: head.id, attempt: attempt, atNs: now)
+                    guard try outbox.markSending(id: head.id, attempt: attempt, atNs: now) else {
+                        logger.warning("outbox: \(head.idempotencyKey) is no longer pending in the store (another alphaplus sending from it?); this host leaves it")
+                        state.queue.removeFirst()
+                        continue
+                    }
                 } catch {
                     return storeFailed(error, state, now: now, doing: "mark \(head.idempotencyKey) as sending")
                 }

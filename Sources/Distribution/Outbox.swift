@@ -167,8 +167,10 @@ public protocol OutboxStorage: AnyObject, Sendable {
     /// Every pending row, by (not_before, id).
     func pendingDeliveries() throws -> [OutboxEntry]
     func outboxDestinations() throws -> [OutboxDestination]
-    /// pending → sending, attempts = `attempt`, committed before the channel is called.
-    func markSending(id: Int64, attempt: Int, atNs: Int64) throws
+    /// pending → sending, attempts = `attempt`, committed before the channel
+    /// is called. False when the row is no longer pending (another process
+    /// sending from the same store took it).
+    func markSending(id: Int64, attempt: Int, atNs: Int64) throws -> Bool
     /// Records how the attempt ended; a non-nil `updatedTargetJSON` is
     /// stored on the destination in the same transaction. Returns the alert
     /// rows added (`destinationGone`).

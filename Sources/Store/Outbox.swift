@@ -67,13 +67,11 @@ extension SignalStore: OutboxStorage {
         try read { db in try Self.destinations(db, tenant: nil) }
     }
 
-    public func markSending(id: Int64, attempt: Int, atNs: Int64) throws {
+    public func markSending(id: Int64, attempt: Int, atNs: Int64) throws -> Bool {
         try write { db in
             try db.execute(sql: "UPDATE outbox SET state = 'sending', attempts = ?, updated_at_ns = ? WHERE id = ? AND state = 'pending'",
                            arguments: [attempt, atNs, id])
-            guard db.changesCount == 1 else {
-                throw StoreError(store: path, message: "outbox row \(id) is not pending: it cannot be sent")
-            }
+            return db.changesCount == 1
         }
     }
 

@@ -35,11 +35,11 @@ final class OutboxCLITests: XCTestCase {
         let rows = try store.enqueue([delivery("vip", "s1", notBeforeNs: t0), delivery("vip", "s2", notBeforeNs: t0),
                                       delivery("vip", "s3", notBeforeNs: t0 + second), delivery("hook", "s1", notBeforeNs: t0),
                                       delivery("hook", "s2", notBeforeNs: t0)], atNs: t0)
-        try store.markSending(id: rows[0].id, attempt: 1, atNs: t0)
+        XCTAssertTrue(try store.markSending(id: rows[0].id, attempt: 1, atNs: t0))
         _ = try store.complete(id: rows[0].id, .delivered(externalID: "m1"), updatedTargetJSON: nil, atNs: t0)
-        try store.markSending(id: rows[1].id, attempt: 1, atNs: t0)
+        XCTAssertTrue(try store.markSending(id: rows[1].id, attempt: 1, atNs: t0))
         _ = try store.complete(id: rows[1].id, .dead(reason: "400: message is too long"), updatedTargetJSON: nil, atNs: t0)
-        try store.markSending(id: rows[3].id, attempt: 1, atNs: t0)
+        XCTAssertTrue(try store.markSending(id: rows[3].id, attempt: 1, atNs: t0))
         _ = try store.complete(id: rows[3].id, .destinationGone(reason: "404 Unknown Webhook", alerts: []), updatedTargetJSON: nil, atNs: t0)
         return store
     }

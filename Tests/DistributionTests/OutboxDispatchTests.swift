@@ -82,6 +82,20 @@ final class OutboxDispatchTests: XCTestCase {
         XCTAssertEqual(try harness.store.enqueue([direct], atNs: t0), [], "the idempotency key is unique in the store")
     }
 
+    func testARowAnotherProcessTookIsLeftToIt() throws {
+        let harness = try Harness()
+        let distributor = try harness.distributor(settings([("a", "basic", #"{"chat_id":1}"#)]))
+        distributor.submit(makeSignal(1))
+        XCTAssertTrue(distributor.settle())
+        let row = try XCTUnwrap(harness.rows(state: .pending).first)
+        XCTAssertTrue(try harness.store.markSending(id: row.id, attempt: 1, atNs: t0))
+        XCTAssertFalse(try harness.store.markSending(id: row.id, attempt: 1, atNs: t0), "a row goes to sending once")
+        harness.clock.set(toNs: t0 + 60 * second)
+        XCTAssertTrue(distributor.settle())
+        XCTAssertEqual(harness.script.sent.count, 0)
+        XCTAssertTrue(harness.logs.contains("is no longer pending in the store"), harness.logs.messages.joined(separator: "\n"))
+    }
+
     func testARestartResendsWhatWasNotConfirmedAndNothingThatWas() throws {
         let harness = try Harness()
         // Signals 1-3 are confirmed; signal 4 reaches the platform but its
