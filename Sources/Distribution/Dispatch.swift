@@ -303,16 +303,16 @@ extension Distributor {
     public func drain(timeout: Double) -> DrainReport {
         let deadline = DispatchTime.now() + timeout
         while true {
-            let (done, report) = queue.sync { () -> (Bool, DrainReport) in
+            let late = DispatchTime.now() >= deadline
+            let report = queue.sync { () -> DrainReport? in
                 pump()
-                return (isIdle || (!destinations.values.contains(where: \.inFlight) && dueCount() == 0), leftovers())
+                let done = limitQueries == 0 && !destinations.values.contains(where: \.inFlight) && dueCount() == 0
+                guard done || late else { return nil }
+                var report = leftovers()
+                report.finished = done
+                return report
             }
-            if done { return report }
-            if DispatchTime.now() >= deadline {
-                var late = report
-                late.finished = false
-                return late
-            }
+            if let report { return report }
             Thread.sleep(forTimeInterval: 0.01)
         }
     }

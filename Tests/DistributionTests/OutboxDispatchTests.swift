@@ -312,6 +312,30 @@ final class OutboxDispatchTests: XCTestCase {
         XCTAssertEqual(distributor.counters.dryRun, 2)
     }
 
+    func testDrainWaitsForRetriesAndLeavesWhatIsNotDue() throws {
+        let harness = try Harness()
+        harness.script.decide = { delivery, n in
+            delivery.attempt == 1 ? .answer(DeliveryResult(.retry, reason: "503")) : .answer(DeliveryResult(.delivered, externalID: "m\(n)"))
+        }
+        let wall = WallClock()
+        let distributor = Distributor(
+            tenants: [TenantDistribution(tenant: "t", settings: settings([("vip", "premium", #"{"chat_id":1}"#), ("pub", "free", #"{"chat_id":2}"#)],
+                                                                         backoff: BackoffPolicy(initialNs: 300_000_000, maxNs: 300_000_000, jitter: .none)))],
+            outbox: harness.store, endpoints: [ChannelAddress(tenant: "t", instance: "chat"): .live(try harness.channel())], clock: wall,
+            options: DistributorOptions(dailySummaries: false), logger: harness.logger)
+        try distributor.start()
+        defer { distributor.stop() }
+        distributor.submit(makeSignal(1, atNs: wall.nowNs()))
+        let started = Date()
+        let report = distributor.drain(timeout: 10)
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.29, "it waited for the retry")
+        XCTAssertTrue(report.finished)
+        XCTAssertEqual(report.delivered, 1)
+        XCTAssertEqual(report.future, 1, "the free tier's is not due for 300 s")
+        XCTAssertEqual(report.due, 0)
+        XCTAssertEqual(harness.script.sent.map(\.attempt), [1, 2])
+    }
+
     func testAChannelThatIsNotRunningLeavesItsDeliveriesPending() throws {
         let harness = try Harness()
         let distributor = try harness.distributor(
