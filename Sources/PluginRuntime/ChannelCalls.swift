@@ -210,21 +210,28 @@ final class PendingDelivery: @unchecked Sendable {
     let token: UInt
     let context: HostContext
     let key: String
-    let deadline: Duration
     let completion: @Sendable (ChannelReport) -> Void
     let message: UnsafeMutablePointer<ap_delivery>
     private let bytes: UnsafeMutablePointer<UInt8>
     /// Guarded by the registry's lock.
     var ended = false
     var returned = false
+    private let deadlineSeconds: Double
+    /// Ends the delivery as a retry when the deadline passes first.
+    private let expiry: DispatchWorkItem
 
     init(token: UInt, context: HostContext, delivery: ChannelDelivery, deadline: Duration,
          completion: @escaping @Sendable (ChannelReport) -> Void) {
         self.token = token
         self.context = context
         self.key = delivery.idempotencyKey
-        self.deadline = deadline
         self.completion = completion
+        let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
+        deadlineSeconds = seconds
+        expiry = DispatchWorkItem {
+            PendingDeliveries.shared.finish(token, ChannelReport(
+                .retry, reason: "the plugin did not complete the delivery within \(String(format: "%g", seconds)) s", timedOut: true))
+        }
         let fields = [delivery.idempotencyKey, delivery.targetJSON, delivery.kind, delivery.tier, delivery.text, delivery.payloadJSON]
             .map { Array($0.utf8) }
         bytes = .allocate(capacity: max(1, fields.reduce(0) { $0 + $1.count }))
@@ -246,14 +253,11 @@ final class PendingDelivery: @unchecked Sendable {
 
     /// Counts the deadline from now.
     func startDeadline() {
-        let token = token
-        let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-            let report = ChannelReport(.retry, reason: "the plugin did not complete the delivery within \(String(format: "%g", seconds)) s",
-                                       timedOut: true)
-            PendingDeliveries.shared.finish(token, report)
-        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + deadlineSeconds, execute: expiry)
     }
+
+    /// The delivery ended before its deadline.
+    func cancelDeadline() { expiry.cancel() }
 
     func freeMessage() {
         message.deallocate()
@@ -306,6 +310,8 @@ final class PendingDeliveries: @unchecked Sendable {
         }
         if report.timedOut {
             call.context.logger.warning("delivery \(call.key): no done within the deadline: counted as a failed attempt")
+        } else {
+            call.cancelDeadline()
         }
         if free { call.freeMessage() }
         call.completion(report)
