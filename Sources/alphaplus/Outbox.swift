@@ -140,6 +140,7 @@ struct OutboxCommand: ParsableCommand {
                                           options: DistributorOptions(dailySummaries: false))
             do { try distributor.start() } catch { throw ValidationError("the outbox cannot start: \(error)") }
             let report = distributor.drain(timeout: timeout)
+            distributor.stop()
             for instance in created.reversed() { instance.destroy() }
             distributor.flush()
             print("outbox drain: \(report.delivered) delivered, \(report.dead) dead letter\(report.dead == 1 ? "" : "s"), \(report.dryRun) dry run")

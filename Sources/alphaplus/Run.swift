@@ -140,8 +140,10 @@ struct Run: ParsableCommand {
             stopSignal.wait()
         }
         logger.info("shutting down", metadata: ["instances": "\(instances.count)"])
+        // Nothing new goes out; deliveries the channels had not finished are
+        // recorded as retries when their instances are destroyed.
+        distributor.stop()
         for (instance, _, _) in instances.reversed() { instance.destroy() }
-        // Deliveries the channels had not finished are recorded as retries.
         distributor.flush()
         candleClock.cancel()
         logger.info("market data: \(market.summary)")
