@@ -63,9 +63,17 @@ let package = Package(
         .target(name: "BacktestReport", dependencies: [
             "Strategy", .product(name: "AlphaPlusFeeds", package: "swift"),  // UTCTime
         ]),
+        // Tiers, templates and the outbox's dispatch of signals, exits, summaries and alerts to channel plugins.
+        .target(name: "Distribution", dependencies: [
+            "PluginRuntime", "Strategy",
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "AlphaPlusFeeds", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The durable store: signals, votes, risk decisions, outcomes and the hash-chained audit log.
         .target(name: "Store", dependencies: [
             "Strategy",
+            "Distribution",  // the outbox
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AlphaPlusJSON", package: "swift"),
@@ -74,6 +82,7 @@ let package = Package(
         .target(name: "HostConfig", dependencies: [
             "Strategy",
             "HTTPClient",  // endpoint overrides are origins as the HTTP client parses them
+            "Distribution",  // the distribution section's settings and templates
             .product(name: "AlphaPlusJSON", package: "swift"),
             "Yams",
         ]),
@@ -93,9 +102,11 @@ let package = Package(
             "PluginRuntime", "HostConfig", "Strategy", "Backtesting", "BacktestReport", "Indicators", "MarketData", "OrderBook",
             "Store",
             "HTTPClient",  // doctor reports libcurl's version
+            "Distribution",
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -239,6 +250,12 @@ let package = Package(
             "Store", "Strategy", "SharedTestData",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "DistributionTests", dependencies: [
+            "Distribution", "Store", "PluginRuntime", "HostConfig", "Strategy", "SharedTestData",
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ExchangePluginTests", dependencies: [
             "ExchangeSim", "ExchangeReplay", "SharedTestData", "OrderBook",

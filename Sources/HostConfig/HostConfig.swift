@@ -1,4 +1,5 @@
 import AlphaPlusJSON
+import Distribution
 import Strategy
 import Foundation
 import HTTPClient
@@ -85,6 +86,12 @@ public struct InstanceConfig: Sendable {
     public var settings: JSONValue
     /// What an exchange instance is asked to stream once started.
     public var subscriptions: [SubscriptionConfig]
+    /// Secret name → where its value comes from; resolved when the
+    /// instance is created (`resolveSecrets`), never stored here.
+    public var secrets: [String: SecretReference]
+    /// When a secret is unset, run without the instance: its deliveries
+    /// are shown on the console and recorded as `dry_run`, never sent.
+    public var dryRunWithoutSecrets: Bool
 }
 
 /// `subscribe:` of an exchange instance: one symbol and its streams.
@@ -106,10 +113,13 @@ public struct TenantConfig: Sendable {
     /// The `strategy:` section: heads, consensus, risk, costs. Nil when the
     /// tenant runs no strategy (only connectors, say).
     public var strategy: StrategySettings?
+    /// The `distribution:` section: tiers, templates, destinations. Nil
+    /// when the tenant distributes nothing.
+    public var distribution: DistributionSettings?
 
     public static func load(_ path: String) throws(ConfigError) -> TenantConfig {
         let root = try YAMLDocument.load(path)
-        let top = try root.mapping(allowed: ["id", "instances", "strategy"])
+        let top = try root.mapping(allowed: ["id", "instances", "strategy", "distribution"])
         guard let idNode = top["id"] else { throw root.error("missing field 'id'") }
         let id = try idNode.string()
         guard id.wholeMatch(of: #/[a-z0-9][a-z0-9_-]{0,62}/#) != nil else {
@@ -117,7 +127,7 @@ public struct TenantConfig: Sendable {
         }
         var instances: [InstanceConfig] = []
         for node in try top["instances"]?.sequence() ?? [] {
-            let fields = try node.mapping(allowed: ["id", "plugin", "settings", "subscribe"])
+            let fields = try node.mapping(allowed: ["id", "plugin", "settings", "subscribe", "secrets", "dry_run_without_secrets"])
             guard let instanceID = fields["id"] else { throw node.error("instance is missing field 'id'") }
             guard let plugin = fields["plugin"] else { throw node.error("instance is missing field 'plugin'") }
             let name = try instanceID.string()
@@ -138,14 +148,28 @@ public struct TenantConfig: Sendable {
                 }
                 subscriptions.append(SubscriptionConfig(symbol: try symbol.string(), streams: streams, bookDepth: depth))
             }
+            var secrets: [String: SecretReference] = [:]
+            if let secretsNode = fields["secrets"] {
+                guard let mapping = secretsNode.node.mapping else {
+                    throw secretsNode.error("secrets must be a mapping of secret name to ${env:NAME} or ${file:path}")
+                }
+                for (key, value) in mapping {
+                    guard let secretName = key.string, !secretName.isEmpty else { throw secretsNode.child(key).error("expected a secret name") }
+                    secrets[secretName] = try SecretReference.parse(secretsNode.child(value), name: secretName)
+                }
+            }
+            let dryRun = try fields["dry_run_without_secrets"]?.bool() ?? false
             instances.append(InstanceConfig(id: name, plugin: try plugin.string(),
                                             settings: try fields["settings"]?.json() ?? .object([:]),
-                                            subscriptions: subscriptions))
+                                            subscriptions: subscriptions, secrets: secrets, dryRunWithoutSecrets: dryRun))
         }
         let strategy = try top["strategy"].map { node throws(ConfigError) in
             try StrategySection.parse(node, instances: instances.map(\.id))
         }
-        return TenantConfig(file: path, id: id, instances: instances, strategy: strategy)
+        let distribution = try top["distribution"].map { node throws(ConfigError) in
+            try DistributionSection.parse(node, instances: instances.map(\.id))
+        }
+        return TenantConfig(file: path, id: id, instances: instances, strategy: strategy, distribution: distribution)
     }
 
     /// Every `*.yaml` in the folder, in name order; each file's error is
@@ -242,6 +266,11 @@ struct YAMLDocument {
     func string(oneOf choices: [String]) throws(ConfigError) -> String {
         let value = try string()
         guard choices.contains(value) else { throw error("'\(value)' is not one of \(choices.joined(separator: ", "))") }
+        return value
+    }
+
+    func bool() throws(ConfigError) -> Bool {
+        guard case .bool(let value) = try json() else { throw error("expected true or false") }
         return value
     }
 

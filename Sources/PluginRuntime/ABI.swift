@@ -14,13 +14,19 @@ public enum ABI {
     static let exchangeSize = end(\ap_exchange_v1.unsubscribe)
     static let channelSize = end(\ap_channel_v1.deliver)
     static let webhookSize = end(\ap_webhook_v1.handle)
+    static let rateLimitsSize = end(\ap_rate_limits_v1.limits_for_target)
+    /// A delivery result up to its ABI 1.0 end; `pause_destination_ms` (1.1) is read only beyond it.
+    static let deliveryResultSize = end(\ap_delivery_result.updated_target_json)
+    static let deliveryResultPauseEnd = end(\ap_delivery_result.pause_destination_ms)
 
-    /// Capability ids this host knows, with their tables' ABI 1.0 sizes.
+    /// Capability ids this host knows, with their tables' minimum sizes
+    /// (ABI 1.0, or the minor version that added the capability).
     static let capabilities: [String: Int] = [
         AP_CAPABILITY_HEAD_V1: headSize,
         AP_CAPABILITY_EXCHANGE_V1: exchangeSize,
         AP_CAPABILITY_CHANNEL_V1: channelSize,
         AP_CAPABILITY_WEBHOOK_V1: webhookSize,
+        AP_CAPABILITY_RATE_LIMITS_V1: rateLimitsSize,  // ABI 1.1
     ]
 
     /// The host's Swift toolchain, spelt as the SDK records it in descriptors

@@ -21,8 +21,9 @@ public final class PluginInstance: @unchecked Sendable {
 
     public let plugin: LoadedPlugin
     public let context: HostContext
-    private let raw: OpaquePointer
-    private var phase = Phase.created
+    let raw: OpaquePointer
+    /// Read and written on the executor only.
+    private(set) var phase = Phase.created
 
     public var tenantID: String { context.tenantID }
     public var instanceID: String { context.instanceID }
@@ -110,6 +111,7 @@ public final class PluginInstance: @unchecked Sendable {
         stop()
         context.executor.sync {
             guard phase != .destroyed else { return }
+            PendingDeliveries.shared.abandon(context)
             context.services.release(context)
             plugin.table.pointee.destroy(plugin.table, raw)
             phase = .destroyed
@@ -175,7 +177,7 @@ public final class PluginInstance: @unchecked Sendable {
         try result.get()
     }
 
-    private func failure(_ reason: String) -> InstanceError {
+    func failure(_ reason: String) -> InstanceError {
         InstanceError(tenantID: tenantID, instanceID: instanceID, pluginID: plugin.id, reason: reason)
     }
 }

@@ -47,6 +47,12 @@ public final class LoadedPlugin: @unchecked Sendable {
     public var exchange: UnsafePointer<ap_exchange_v1>? {
         capabilityTables[AP_CAPABILITY_EXCHANGE_V1]?.assumingMemoryBound(to: ap_exchange_v1.self)
     }
+    public var channel: UnsafePointer<ap_channel_v1>? {
+        capabilityTables[AP_CAPABILITY_CHANNEL_V1]?.assumingMemoryBound(to: ap_channel_v1.self)
+    }
+    public var rateLimits: UnsafePointer<ap_rate_limits_v1>? {
+        capabilityTables[AP_CAPABILITY_RATE_LIMITS_V1]?.assumingMemoryBound(to: ap_rate_limits_v1.self)
+    }
 }
 
 /// Loads one plugin file conservatively: file checks before dlopen, version
@@ -143,6 +149,9 @@ public struct PluginLoader: Sendable {
             try checkRequiredFunctions(capability, capabilityTable, id: id, path: path)
             tables[capability] = capabilityTable
         }
+        if tables[AP_CAPABILITY_RATE_LIMITS_V1] != nil, tables[AP_CAPABILITY_CHANNEL_V1] == nil {
+            throw PluginLoadError(path, "plugin \(id) declares \(AP_CAPABILITY_RATE_LIMITS_V1) without \(AP_CAPABILITY_CHANNEL_V1): limits are for a channel's destinations")
+        }
         var networkHosts: [String] = []
         if let permissions = descriptor.permissions {
             guard Int(permissions.pointee.struct_size) >= ABI.permissionsSize else {
@@ -168,6 +177,8 @@ public struct PluginLoader: Sendable {
             let t = table.assumingMemoryBound(to: ap_exchange_v1.self).pointee
             complete = t.start != nil && t.stop != nil && t.subscribe != nil && t.unsubscribe != nil
         case AP_CAPABILITY_CHANNEL_V1: complete = table.assumingMemoryBound(to: ap_channel_v1.self).pointee.deliver != nil
+        case AP_CAPABILITY_RATE_LIMITS_V1:
+            complete = table.assumingMemoryBound(to: ap_rate_limits_v1.self).pointee.limits_for_target != nil
         default: complete = table.assumingMemoryBound(to: ap_webhook_v1.self).pointee.handle != nil
         }
         guard complete else { throw PluginLoadError(path, "plugin \(id): \(capability) table lacks a required function") }

@@ -6,11 +6,12 @@ import GRDB
 /// Add a migration for every change; never edit one that has shipped.
 enum Schema {
     /// The newest schema version this build writes.
-    static let version = 1
+    static let version = 2
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: createVersion1)
+        migrator.registerMigration("v2", migrate: createVersion2)
         return migrator
     }
 
@@ -137,6 +138,51 @@ enum Schema {
             END;
 
             PRAGMA user_version = 1;
+            """)
+    }
+
+    /// The outbox: one row per delivery, and the destinations it goes to.
+    /// Not in the audit log: its rows change state as they are sent.
+    private static func createVersion2(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE outbox_destinations (
+                tenant TEXT NOT NULL,
+                id TEXT NOT NULL,
+                channel TEXT NOT NULL,             -- the tenant's channel instance id
+                tier TEXT NOT NULL,
+                target_json TEXT NOT NULL,         -- what deliveries use (the platform may have moved it)
+                configured_target_json TEXT NOT NULL,
+                enabled INTEGER NOT NULL,
+                disabled_reason TEXT NOT NULL,
+                disabled_at_ns INTEGER NOT NULL,   -- 0 while enabled
+                updated_at_ns INTEGER NOT NULL,
+                PRIMARY KEY (tenant, id)
+            );
+
+            CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY,
+                idempotency_key TEXT NOT NULL UNIQUE,   -- tenant/destination/kind/subject
+                tenant TEXT NOT NULL,
+                destination TEXT NOT NULL,
+                tier TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('signal', 'outcome', 'summary', 'alert')),
+                subject TEXT NOT NULL,
+                text TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                not_before_ns INTEGER NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'delivered', 'dead', 'dry_run')),
+                attempts INTEGER NOT NULL,
+                next_attempt_ns INTEGER NOT NULL,
+                last_error TEXT NOT NULL,
+                external_id TEXT NOT NULL,
+                created_at_ns INTEGER NOT NULL,
+                updated_at_ns INTEGER NOT NULL,
+                FOREIGN KEY (tenant, destination) REFERENCES outbox_destinations (tenant, id)
+            );
+            CREATE INDEX outbox_by_state ON outbox (state, not_before_ns, id);
+            CREATE INDEX outbox_by_destination ON outbox (tenant, destination, state);
+
+            PRAGMA user_version = 2;
             """)
     }
 }

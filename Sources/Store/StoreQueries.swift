@@ -157,10 +157,17 @@ extension SignalStore {
         try mappingErrors { try pool.read(body) }
     }
 
+    /// Runs `body` in one write transaction.
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        try mappingErrors { try pool.write(body) }
+    }
+
     /// SQLite and decoding errors as a `StoreError` naming the store.
     private func mappingErrors<T>(_ access: () throws -> T) throws(StoreError) -> T {
         do {
             return try access()
+        } catch let error as StoreError {
+            throw error
         } catch let error as DatabaseError {
             throw StoreError(store: path, message: error.message ?? "SQLite error \(error.resultCode)")
         } catch let error as UnreadableRow {

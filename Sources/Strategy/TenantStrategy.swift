@@ -74,6 +74,9 @@ public final class TenantStrategy {
     public var onSignal: ((Signal) -> Void)?
     /// Called with every position closed, after it is journaled.
     public var onOutcome: ((PositionOutcome) -> Void)?
+    /// Called with every exit fill (a target hit, the stop, a time exit),
+    /// before the outcome of a position it closes.
+    public var onLeg: ((TradeLeg) -> Void)?
 
     private let consensus: Consensus
     private let risk: RiskGate
@@ -143,7 +146,7 @@ public final class TenantStrategy {
         if frame.pointee.timeframe_s == finestTimeframe[stream.symbol] {
             let bar = MarketBar(venue: stream.venue, symbol: stream.symbol, openTimeNs: candle.open_time_ns,
                                 closeTimeNs: closeNs, open: candle.open, high: candle.high, low: candle.low, close: candle.close)
-            do { try trader.onBar(bar, onLeg: { _ in }, onClose: closed) } catch {
+            do { try trader.onBar(bar, onLeg: exited, onClose: closed) } catch {
                 counters.refusedBars += 1
                 logger.error("\(error); the bar is skipped")
             }
@@ -167,7 +170,7 @@ public final class TenantStrategy {
     /// Closes every open position at its symbol's last close (end of a
     /// backtest's data).
     public func finish(atNs: Int64) {
-        trader.closeAll(atNs: atNs, onLeg: { _ in }, onClose: closed)
+        trader.closeAll(atNs: atNs, onLeg: exited, onClose: closed)
     }
 
     // MARK: - Votes
@@ -306,6 +309,10 @@ public final class TenantStrategy {
                             confidence: slot.confidence, calibratedConfidence: slot.calibrated, weight: head.spec.weight,
                             rationale: rationale, error: slot.status == .ok ? "" : headErrors[index])
         }
+    }
+
+    private func exited(_ leg: TradeLeg) {
+        onLeg?(leg)
     }
 
     private func closed(_ outcome: PositionOutcome) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CAlphaPlus
 import Dispatch
+import Distribution
 import Foundation
 import HostConfig
 import Logging
@@ -43,19 +44,12 @@ struct Run: ParsableCommand {
         // Create every instance first, then the strategies, then start the
         // connectors: no frame arrives before its strategy exists.
         var instances: [(instance: PluginInstance, config: InstanceConfig, tenant: TenantConfig)] = []
+        var creations: [ChannelAddress: InstanceCreation] = [:]
         for tenant in tenants {
             for instance in tenant.instances {
-                guard let plugin = registry.plugin(id: instance.plugin) else {
-                    logger.error("\(tenant.file): tenant \(tenant.id), instance \(instance.id): no loaded plugin '\(instance.plugin)'")
-                    continue
-                }
-                do {
-                    let created = try PluginInstance(plugin: plugin, tenantID: tenant.id, instanceID: instance.id,
-                                                     config: instance.settings, services: services)
-                    instances.append((created, instance, tenant))
-                } catch {
-                    logger.error("\(tenant.file): \(error)")
-                }
+                let creation = createInstance(instance, of: tenant, registry: registry, services: services, logger: logger)
+                creations[ChannelAddress(tenant: tenant.id, instance: instance.id)] = creation
+                if case .created(let created) = creation { instances.append((created, instance, tenant)) }
             }
         }
         let store: SignalStore
@@ -63,6 +57,13 @@ struct Run: ParsableCommand {
             throw ValidationError("\(error)")
         }
         logger.info("store open", metadata: ["path": "\(config.storePath)"])
+        // Distribution: signals and exits go to the outbox through a queue
+        // (no I/O on the market thread) and out to the channel instances.
+        let distributor = Distributor(tenants: distributions(tenants), outbox: store,
+                                      endpoints: channelEndpoints(tenants, creations: creations, logger: logger), clock: WallClock())
+        do { try distributor.start() } catch {
+            throw ValidationError("the outbox cannot start: \(error)")
+        }
         // The host-wide halt switch: a file named HALT beside the store.
         let haltFile = (config.storePath as NSString).deletingLastPathComponent + "/HALT"
         let halt = GlobalHalt()
@@ -80,8 +81,13 @@ struct Run: ParsableCommand {
             do {
                 let strategy = try TenantStrategy(tenant: tenant.id, settings: settings, heads: heads, journal: store, halt: halt,
                                                   invocation: .deadline, logger: Logger(label: "alphaplus.strategy"))
-                strategy.onSignal = { signal in logger.notice("signal \(describe(signal))") }
+                let distributes = tenant.distribution != nil
+                strategy.onSignal = { signal in
+                    logger.notice("signal \(describe(signal))")
+                    if distributes { distributor.submit(signal) }
+                }
                 strategy.onOutcome = { outcome in logger.notice("outcome \(describe(outcome))") }
+                if distributes { strategy.onLeg = { [tenant = tenant.id] leg in distributor.submit(leg, tenant: tenant) } }
                 strategies.add(strategy)
                 logger.info("strategy ready", metadata: ["tenant": "\(tenant.id)", "heads": "\(heads.map(\.spec.instance).joined(separator: ","))"])
             } catch {
@@ -116,6 +122,7 @@ struct Run: ParsableCommand {
                 lastSummaryNs = wallClockNs()
                 logger.info("market data: \(market.summary)")
                 market.exclusively { strategies.summaries.forEach { logger.info("\($0)") } }
+                logger.info("distribution: \(describe(distributor.counters))")
             }
         }
         candleClock.resume()
@@ -136,10 +143,15 @@ struct Run: ParsableCommand {
             stopSignal.wait()
         }
         logger.info("shutting down", metadata: ["instances": "\(instances.count)"])
+        // Nothing new goes out; deliveries the channels had not finished are
+        // recorded as retries when their instances are destroyed.
+        distributor.stop()
         for (instance, _, _) in instances.reversed() { instance.destroy() }
+        distributor.flush()
         candleClock.cancel()
         logger.info("market data: \(market.summary)")
         market.exclusively { strategies.summaries.forEach { logger.info("\($0)") } }
+        logger.info("distribution: \(describe(distributor.counters))")
         logger.info("stopped")
     }
 }

@@ -142,6 +142,8 @@ final class TenantStrategyTests: XCTestCase {
         let strategy = try strategy(["long", "long", "long", "flat"], journal: journal)
         var signals: [Signal] = []
         strategy.onSignal = { signals.append($0) }
+        var legs: [TradeLeg] = []
+        strategy.onLeg = { legs.append($0) }
         let frames = buffer()
         strategy.onFrame(frame(frames, minute: 0, open: 10_000, high: 10_010, low: 9_990, close: 10_000))
         XCTAssertEqual(signals.count, 1)
@@ -159,6 +161,7 @@ final class TenantStrategyTests: XCTestCase {
         XCTAssertEqual(strategy.counters.positionsClosed, 1)
         let outcome = try XCTUnwrap(strategy.trader.closedPositions.first)
         XCTAssertEqual(outcome.legs.map(\.reason), [.takeProfit, .takeProfit, .takeProfit])
+        XCTAssertEqual(legs, outcome.legs, "each exit fill is reported as it happens")
         XCTAssertGreaterThan(outcome.pnl, 0)
         // The frame that closed it opened the second position, minute 2 the
         // third; at most two per symbol, so minutes 3 and 4 are refused, and recorded.

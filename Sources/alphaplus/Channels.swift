@@ -1,0 +1,73 @@
+import CAlphaPlus
+import Distribution
+import HostConfig
+import Logging
+import PluginRuntime
+
+/// How one configured instance came out.
+enum InstanceCreation {
+    case created(PluginInstance)
+    /// Its secrets are not set and the tenant chose `dry_run_without_secrets`.
+    case dryRun
+    case failed(reason: String)
+}
+
+/// Creates one instance with its secrets, each problem logged naming the
+/// tenant file: a secret not set (the instance runs dry when the tenant
+/// opted in, else it is not created), no loaded plugin, a refused create.
+func createInstance(_ config: InstanceConfig, of tenant: TenantConfig, registry: PluginRegistry, services: HostServices,
+                    logger: Logger) -> InstanceCreation {
+    let secrets: [String: String]
+    do {
+        secrets = try config.resolveSecrets(tenant: tenant.id)
+    } catch {
+        if config.dryRunWithoutSecrets {
+            logger.notice("\(tenant.file): \(error): the instance is not created and runs dry (dry_run_without_secrets): its deliveries are shown, not sent")
+            return .dryRun
+        }
+        logger.error("\(tenant.file): \(error); the instance is not created")
+        return .failed(reason: "\(error)")
+    }
+    guard let plugin = registry.plugin(id: config.plugin) else {
+        logger.error("\(tenant.file): tenant \(tenant.id), instance \(config.id): no loaded plugin '\(config.plugin)'")
+        return .failed(reason: "no loaded plugin '\(config.plugin)'")
+    }
+    do {
+        return .created(try PluginInstance(plugin: plugin, tenantID: tenant.id, instanceID: config.id, config: config.settings,
+                                           secrets: secrets, services: services))
+    } catch {
+        logger.error("\(tenant.file): \(error)")
+        return .failed(reason: error.reason)
+    }
+}
+
+/// Every tenant's distribution settings.
+func distributions(_ tenants: [TenantConfig]) -> [TenantDistribution] {
+    tenants.compactMap { tenant in tenant.distribution.map { TenantDistribution(tenant: tenant.id, settings: $0) } }
+}
+
+/// The channel instances the tenants' destinations name, as the
+/// distributor reaches them.
+func channelEndpoints(_ tenants: [TenantConfig], creations: [ChannelAddress: InstanceCreation],
+                      logger: Logger) -> [ChannelAddress: ChannelEndpoint] {
+    var endpoints: [ChannelAddress: ChannelEndpoint] = [:]
+    for tenant in tenants {
+        for channel in Set(tenant.distribution?.destinations.map(\.channel) ?? []) {
+            let address = ChannelAddress(tenant: tenant.id, instance: channel)
+            switch creations[address] {
+            case .created(let instance) where instance.isChannel:
+                endpoints[address] = .live(instance)
+            case .created(let instance):
+                logger.error("\(tenant.file): tenant \(tenant.id), instance \(channel): plugin \(instance.plugin.id) does not offer \(AP_CAPABILITY_CHANNEL_V1); its destinations wait")
+                endpoints[address] = .unavailable(reason: "plugin \(instance.plugin.id) is not a channel")
+            case .dryRun:
+                endpoints[address] = .dryRun
+            case .failed(let reason):
+                endpoints[address] = .unavailable(reason: reason)
+            case nil:
+                endpoints[address] = .unavailable(reason: "not created")
+            }
+        }
+    }
+    return endpoints
+}
