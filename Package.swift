@@ -186,7 +186,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),  // FakeX's HMAC-SHA1
         ], path: "Tests/FakeChannelServers"),
         // Finds ../shared/data for the tests that read real market data.
-        .target(name: "SharedTestData", path: "Tests/SharedTestData"),
+        .target(name: "SharedTestData", dependencies: [
+            .product(name: "Logging", package: "swift-log"),  // LogLines
+        ], path: "Tests/SharedTestData"),
         // Counts heap allocations in the benchmarks (replaces malloc and co.).
         .target(name: "AllocationCounter", path: "bench/AllocationCounter"),
         .executableTarget(name: "MarketDataBench", dependencies: [
