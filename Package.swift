@@ -259,6 +259,15 @@ let package = Package(
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Faults and the demo end to end: the alphaplus binary or PluginRuntime + Distributor, the built
+        // channel plugins (.build/debug/*.so), the curl HTTP service and the fakes on loopback.
+        .testTarget(name: "DistributionFaultTests", dependencies: [
+            "Distribution", "Store", "PluginRuntime", "HostConfig", "HTTPClient", "Strategy", "FakeChannelServers", "SharedTestData",
+            "ChannelTwitter",  // OAuth1Credentials for FakeX, TwitterText to weigh the Tweets
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ExchangePluginTests", dependencies: [
             "ExchangeSim", "ExchangeReplay", "SharedTestData", "OrderBook",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
