@@ -186,7 +186,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),  // FakeX's HMAC-SHA1
         ], path: "Tests/FakeChannelServers"),
         // Finds ../shared/data for the tests that read real market data.
-        .target(name: "SharedTestData", path: "Tests/SharedTestData"),
+        .target(name: "SharedTestData", dependencies: [
+            .product(name: "Logging", package: "swift-log"),  // LogLines
+        ], path: "Tests/SharedTestData"),
         // Counts heap allocations in the benchmarks (replaces malloc and co.).
         .target(name: "AllocationCounter", path: "bench/AllocationCounter"),
         .executableTarget(name: "MarketDataBench", dependencies: [
@@ -253,6 +255,15 @@ let package = Package(
         ]),
         .testTarget(name: "DistributionTests", dependencies: [
             "Distribution", "Store", "PluginRuntime", "HostConfig", "Strategy", "SharedTestData",
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Faults and the demo end to end: the alphaplus binary or PluginRuntime + Distributor, the built
+        // channel plugins (.build/debug/*.so), the curl HTTP service and the fakes on loopback.
+        .testTarget(name: "DistributionFaultTests", dependencies: [
+            "Distribution", "Store", "PluginRuntime", "HostConfig", "HTTPClient", "Strategy", "FakeChannelServers", "SharedTestData",
+            "ChannelTwitter",  // OAuth1Credentials for FakeX, TwitterText to weigh the Tweets
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "Logging", package: "swift-log"),

@@ -117,7 +117,7 @@ struct OutboxCommand: ParsableCommand {
             let config = try options.load()
             bootstrapLogging(level: config.logLevel)
             let logger = Logger(label: "alphaplus")
-            let services = HostServices()
+            let services = hostServices(config, logger: logger)
             let registry = PluginRegistry(services: services)
             registry.discover(folders: config.pluginFolders)
             let (tenants, errors) = TenantConfig.loadAll(folder: config.tenantsFolder)

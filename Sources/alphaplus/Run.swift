@@ -21,10 +21,7 @@ struct Run: ParsableCommand {
         let config = try options.load()
         bootstrapLogging(level: config.logLevel)
         let logger = Logger(label: "alphaplus")
-        let services = HostServices(endpointOverrides: config.endpointOverrides)
-        for (platform, local) in config.endpointOverrides.sorted(by: { $0.key.description < $1.key.description }) {
-            logger.info("endpoint override: requests to \(platform) go to \(local)")
-        }
+        let services = hostServices(config, logger: logger)
         // Market data: what exchange instances emit becomes candles and
         // feature frames; each frame goes to every tenant's strategy.
         let strategies = StrategyRouter()
@@ -154,6 +151,15 @@ struct Run: ParsableCommand {
         logger.info("distribution: \(describe(distributor.counters))")
         logger.info("stopped")
     }
+}
+
+/// The host services with the configuration's endpoint overrides, each
+/// logged: what `run` and `outbox drain` send goes to the same places.
+func hostServices(_ config: HostConfig, logger: Logger) -> HostServices {
+    for (platform, local) in config.endpointOverrides.sorted(by: { $0.key.description < $1.key.description }) {
+        logger.info("endpoint override: requests to \(platform) go to \(local)")
+    }
+    return HostServices(endpointOverrides: config.endpointOverrides)
 }
 
 func wallClockNs() -> Int64 {

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import PluginRuntime
+import SharedTestData
 import Store
 import Strategy
 import XCTest
@@ -102,25 +103,6 @@ final class ScriptedChannel: RateLimitedChannel {
     }
 
     func rateLimits(forTarget targetJSON: String) throws -> [RateLimit] { try script.limits(for: targetJSON) }
-}
-
-/// A log handler that keeps the messages.
-final class LogLines: LogHandler, @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) { lock.withLock { lines.append("\(event.level): \(event.message)") } }
-
-    var messages: [String] { lock.withLock { lines } }
-
-    func contains(_ text: String) -> Bool { messages.contains { $0.contains(text) } }
 }
 
 /// 2026-11-21T08:00:00Z: far from a summary time.

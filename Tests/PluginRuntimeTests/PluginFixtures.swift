@@ -53,11 +53,5 @@ enum PluginFixtures {
     }
 
     /// A bundled plugin built by `swift build` (scripts/test builds first).
-    static func bundled(_ product: String) throws -> String {
-        let path = AlphaPlusCLI.products.appendingPathComponent("lib\(product).so").path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw XCTSkip("\(path) is missing: run `swift build` before `swift test` (scripts/test does)")
-        }
-        return path
-    }
+    static func bundled(_ product: String) throws -> String { try AlphaPlusCLI.bundledPlugin(product) }
 }

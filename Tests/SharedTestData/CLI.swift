@@ -16,14 +16,29 @@ public enum AlphaPlusCLI {
         return url
     }()
 
-    /// Runs it with `arguments`, in `folder` when given.
-    public static func run(_ arguments: [String], in folder: String? = nil) throws -> Result {
+    /// The `alphaplus` executable; skips the test when it is missing.
+    public static func executable() throws -> String {
         let binary = products.appendingPathComponent("alphaplus").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw XCTSkip("\(binary) is missing: run `swift build` before `swift test` (scripts/test does)")
         }
+        return binary
+    }
+
+    /// A bundled plugin (`lib<product>.so`) built by `swift build`, which
+    /// scripts/test runs first; skips the test when it is missing.
+    public static func bundledPlugin(_ product: String) throws -> String {
+        let path = products.appendingPathComponent("lib\(product).so").path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw XCTSkip("\(path) is missing: run `swift build` before `swift test` (scripts/test does)")
+        }
+        return path
+    }
+
+    /// Runs it with `arguments`, in `folder` when given.
+    public static func run(_ arguments: [String], in folder: String? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: try executable())
         process.arguments = arguments
         if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         let out = Pipe(), err = Pipe()
