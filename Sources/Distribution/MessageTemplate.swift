@@ -61,7 +61,7 @@ public struct MessageTemplate: Sendable, Equatable {
 
     /// The built-in template of a tier. Premium shows everything a trader
     /// acts on; basic the direction, entry and confidence; free (and any
-    /// tier without a built-in one) the direction and symbol only, so a
+    /// tier without a built-in one) the direction, symbol and time only, so a
     /// tier that is not premium or basic never shows more than free.
     public static func defaultTemplate(tier: String, kind: MessageKind) -> MessageTemplate {
         let table = defaults[tier] ?? defaults["free"]!
@@ -83,8 +83,10 @@ public struct MessageTemplate: Sendable, Equatable {
             .alert: "Alert ({{tenant}}): {{message}}",
         ],
         "free": [
-            .signal: "{{side}} {{symbol}}",
-            .outcome: "{{event}}: {{side}} {{symbol}} ({{move}})",
+            // The time keeps two free messages apart: a platform that refuses
+            // duplicate content (X) would refuse the second LONG BTC-USDT.
+            .signal: "{{side}} {{symbol}}, {{time}}",
+            .outcome: "{{event}}: {{side}} {{symbol}} ({{move}}), {{time}}",
             .summary: "Daily summary {{date}}\nSignals {{signals}}\nWin rate {{win_rate}}",
             .alert: "Alert ({{tenant}}): {{message}}",
         ],

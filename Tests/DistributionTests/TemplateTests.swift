@@ -23,7 +23,7 @@ final class TemplateTests: XCTestCase {
         let basic = render("basic").text
         XCTAssertEqual(basic, "LONG BTC-USDT\nEntry 65012.34\nConfidence 81%")
         let free = render("free").text
-        XCTAssertEqual(free, "LONG BTC-USDT")
+        XCTAssertEqual(free, "LONG BTC-USDT, 2026-11-21T08:00:00.000Z")
         for hidden in ["64890.5", "65100.25", "technical", "Stop", "Targets"] {
             XCTAssertFalse(basic.contains(hidden), "basic shows \(hidden)")
         }
@@ -55,7 +55,7 @@ final class TemplateTests: XCTestCase {
         XCTAssertEqual(fieldNames(try payload("basic")), ["Entry", "Confidence"])
         let free = try payload("free")
         XCTAssertEqual(free["title"], .string("LONG BTC-USDT"))
-        XCTAssertEqual(fieldNames(free), [])
+        XCTAssertEqual(fieldNames(free), ["Time"])
         XCTAssertFalse(render("free").payloadJSON.contains("65012"))
         let short = DistributionSettings().template(tier: "premium", kind: .signal)
             .message(MessageFields(signal: makeSignal(1, side: .short)), tier: "premium")
@@ -69,7 +69,7 @@ final class TemplateTests: XCTestCase {
         let fields = MessageFields(leg: stop, tenant: "t")
         XCTAssertEqual(render("premium", .outcome, fields).text, "Stop hit: LONG BTC-USDT\nEntry 65000, exit 64870 (-0.20%)\nP&L -33.00")
         XCTAssertEqual(render("basic", .outcome, fields).text, "Stop hit: LONG BTC-USDT\nExit 64870 (-0.20%)")
-        XCTAssertEqual(render("free", .outcome, fields).text, "Stop hit: LONG BTC-USDT (-0.20%)")
+        XCTAssertEqual(render("free", .outcome, fields).text, "Stop hit: LONG BTC-USDT (-0.20%), 2026-11-21T08:10:00.000Z")
         XCTAssertTrue(render("premium", .outcome, fields).payloadJSON.contains(#""title":"Stop hit: LONG BTC-USDT""#))
         XCTAssertTrue(render("premium", .outcome, fields).payloadJSON.contains(#""color":"red""#))
         var target = stop
@@ -77,7 +77,7 @@ final class TemplateTests: XCTestCase {
         target.target = 2
         target.exitPrice = 65325
         target.pnl = 81
-        XCTAssertEqual(render("free", .outcome, MessageFields(leg: target, tenant: "t")).text, "Target 2 hit: LONG BTC-USDT (+0.50%)")
+        XCTAssertEqual(render("free", .outcome, MessageFields(leg: target, tenant: "t")).text, "Target 2 hit: LONG BTC-USDT (+0.50%), 2026-11-21T08:10:00.000Z")
 
         let day = MessageFields(summary: DailyActivity(signals: 7, closedTrades: 4, wins: 3, pnl: 125.5), tenant: "t", date: "2026-11-20", atNs: t0)
         XCTAssertEqual(render("premium", .summary, day).text,
