@@ -191,20 +191,30 @@ let package = Package(
         ], path: "Tests/SharedTestData"),
         // Counts heap allocations in the benchmarks (replaces malloc and co.).
         .target(name: "AllocationCounter", path: "bench/AllocationCounter"),
+        // The benchmarks' clock and peak-memory reading.
+        .target(name: "BenchSupport", path: "bench/BenchSupport"),
         .executableTarget(name: "MarketDataBench", dependencies: [
-            "MarketData", "Indicators", "OrderBook", "AllocationCounter",
+            "MarketData", "Indicators", "OrderBook", "AllocationCounter", "BenchSupport",
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
         ], path: "bench/MarketDataBench", swiftSettings: [.swiftLanguageMode(.v5)]),  // top-level script state
 
         .executableTarget(name: "StrategyBench", dependencies: [
-            "Backtesting", "Strategy", "PluginRuntime", "AllocationCounter",
+            "Backtesting", "Strategy", "PluginRuntime", "AllocationCounter", "BenchSupport",
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "bench/StrategyBench"),
+
+        // The outbox's throughput and a 10,000-subscriber fan-out, over real HTTP to the fakes.
+        .executableTarget(name: "DistributionBench", dependencies: [
+            "Distribution", "Store", "PluginRuntime", "Strategy", "HTTPClient", "ChannelTelegram", "FakeChannelServers", "BenchSupport",
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "bench/DistributionBench"),
 
         .testTarget(name: "PluginRuntimeTests", dependencies: [
             "PluginRuntime", "HostConfig", "SharedTestData",

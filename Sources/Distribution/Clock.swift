@@ -52,6 +52,10 @@ public final class ManualClock: DistributionClock, @unchecked Sendable {
         if due { DispatchQueue.global().async(execute: action) }
     }
 
+    /// The earliest wake-up not run yet (nil: none), so a test or a
+    /// benchmark can move the clock from one wake-up to the next.
+    public var nextWakeNs: Int64? { lock.withLock { wakes.lazy.map(\.ns).min() } }
+
     public func advance(byNs delta: Int64) { set(toNs: nowNs() + delta) }
 
     public func advance(bySeconds seconds: Double) { advance(byNs: Int64(seconds * 1e9)) }

@@ -38,6 +38,7 @@ extension Distributor {
             if destinations[top.key]?.parkedAtNs == top.ns { destinations[top.key]?.parkedAtNs = nil }
             markDirty(top.key)
         }
+        admitWaiting(now: now)
         while !dirty.isEmpty {
             let batch = dirty
             dirty = []
@@ -45,6 +46,23 @@ extension Distributor {
             for key in batch { advance(key, now: now) }
         }
         scheduleWake()
+    }
+
+    /// Gives the channel slots freed since the last pump to the
+    /// destinations waiting for them, longest-waiting first. One that does
+    /// not take the slot (it parks for a rate limit, say) leaves the line
+    /// and the next is looked at, so each waiting destination costs one
+    /// look per freed slot rather than one per completion.
+    private func admitWaiting(now: Int64) {
+        guard !freedChannels.isEmpty else { return }
+        let freed = freedChannels
+        freedChannels = []
+        for address in freed {
+            while channelStates[address, default: ChannelState()].inFlight < options.maxInFlightPerChannel,
+                  let key = channelStates[address]?.waiting.popFirst() {
+                advance(key, now: now)
+            }
+        }
     }
 
     private func park(_ state: DestinationState, until ns: Int64) {
@@ -166,12 +184,8 @@ extension Distributor {
         guard let state = destinations[key], let index = state.queue.firstIndex(where: { $0.id == id }) else { return }
         state.inFlight = false
         let address = state.address
-        if var channel = channelStates[address] {
-            channel.inFlight -= 1
-            channel.waiting.forEach(markDirty)
-            channel.waiting = []
-            channelStates[address] = channel
-        }
+        channelStates[address]?.inFlight -= 1
+        freedChannels.insert(address)
         let now = clock.nowNs()
         let entry = state.queue[index]
         let reason = report.reason.isEmpty ? report.outcome.rawValue : report.reason

@@ -83,6 +83,8 @@ public final class Distributor: @unchecked Sendable {
     // Queue-confined state.
     var destinations: [DestinationKey: DestinationState] = [:]
     var channelStates: [ChannelAddress: ChannelState] = [:]
+    /// Channels with a slot freed since the last pump (`admitWaiting`).
+    var freedChannels: Set<ChannelAddress> = []
     var windows: [ChannelAddress: RateWindows] = [:]
     var wakes = WakeHeap()
     var dirty: [DestinationKey] = []
@@ -427,7 +429,35 @@ final class DestinationState {
 /// for one of its slots.
 struct ChannelState {
     var inFlight = 0
-    var waiting: [DestinationKey] = []
+    var waiting = WaitingLine()
+}
+
+/// Destinations in the order they came, each at most once.
+struct WaitingLine {
+    private var keys: [DestinationKey] = []
+    /// keys[..<head] have left the line.
+    private var head = 0
+    private var members: Set<DestinationKey> = []
+
+    mutating func append(_ key: DestinationKey) {
+        if members.insert(key).inserted { keys.append(key) }
+    }
+
+    mutating func popFirst() -> DestinationKey? {
+        guard head < keys.count else { return nil }
+        let key = keys[head]
+        head += 1
+        members.remove(key)
+        // Drops the keys that left once they are half the storage.
+        if head == keys.count {
+            keys.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 64, head * 2 >= keys.count {
+            keys.removeFirst(head)
+            head = 0
+        }
+        return key
+    }
 }
 
 extension OutboxEntry {

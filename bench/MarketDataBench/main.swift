@@ -9,6 +9,7 @@
 // warm-up (the hot path's target is 0).
 import AllocationCounter
 import AlphaPlusFeeds
+import BenchSupport
 import CAlphaPlus
 import Foundation
 import Indicators
@@ -16,12 +17,6 @@ import MarketData
 import OrderBook
 
 let rounds = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 40 : 40
-
-func monotonicNs() -> UInt64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
-}
 
 /// Runs `body` (which processes `events` events) and reports events per
 /// second and heap allocations per event.

@@ -14,6 +14,7 @@ import AlphaPlusFeeds
 import AlphaPlusJSON
 import AlphaPlusSDK
 import Backtesting
+import BenchSupport
 import CAlphaPlus
 import Foundation
 import Logging
@@ -22,18 +23,6 @@ import Strategy
 
 let generatedCount = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 1_000_000 : 1_000_000
 let target = 1_000_000.0
-
-func monotonicNs() -> UInt64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
-}
-
-func peakMemoryMiB() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024  // KiB on Linux
-}
 
 // The four bundled heads, built by `swift build -c release` next to this binary.
 let products = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
