@@ -74,6 +74,7 @@ let package = Package(
         .target(name: "Store", dependencies: [
             "Strategy",
             "Distribution",  // the outbox
+            "PluginRuntime",  // instances' key/value state
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AlphaPlusJSON", package: "swift"),
@@ -260,6 +261,8 @@ let package = Package(
         ]),
         .testTarget(name: "StoreTests", dependencies: [
             "Store", "Strategy", "SharedTestData",
+            "PluginRuntime", .product(name: "CAlphaPlus", package: "swift"),  // plugin state through the services table
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -20,6 +20,8 @@ public final class HostServices: @unchecked Sendable {
     let endpointOverrides: [HTTPOrigin: HTTPOrigin]
     private let httpConfiguration: HTTPClient.Configuration
     private var client: HTTPClient?
+    /// Where instances' key/value state is kept.
+    let stateStorage: InstanceStateStorage
 
     public struct MetricKey: Hashable, Sendable, CustomStringConvertible {
         public let name: String
@@ -34,11 +36,15 @@ public final class HostServices: @unchecked Sendable {
         }
     }
 
+    /// `state` keeps instances' key/value state: the store in `run` and
+    /// `outbox drain`, process memory otherwise (tests, backtests).
     public init(logger: Logger = Logger(label: "alphaplus.plugins"), endpointOverrides: [HTTPOrigin: HTTPOrigin] = [:],
-                http: HTTPClient.Configuration = HTTPClient.Configuration()) {
+                http: HTTPClient.Configuration = HTTPClient.Configuration(),
+                state: InstanceStateStorage = InMemoryInstanceStateStorage()) {
         self.logger = logger
         self.endpointOverrides = endpointOverrides
         httpConfiguration = http
+        stateStorage = state
     }
 
     /// The HTTP client, started on first use: a host that never makes a
@@ -72,13 +78,17 @@ public final class HostServices: @unchecked Sendable {
     public var rejectedEventCount: Int { lock.withLock { rejectedEvents } }
 
     func pluginContext(pluginID: String) -> HostContext {
-        register(HostContext(services: self, pluginID: pluginID, tenantID: "", instanceID: "", secrets: [:], networkHosts: []))
+        register(HostContext(services: self, pluginID: pluginID, tenantID: "", instanceID: "", secrets: [:], networkHosts: [],
+                             state: [:]))
     }
 
+    /// An instance's context, with its state namespace loaded once from the
+    /// storage; throws when the storage cannot be read.
     func instanceContext(pluginID: String, tenantID: String, instanceID: String, secrets: [String: String],
-                         networkHosts: [String]) -> HostContext {
-        register(HostContext(services: self, pluginID: pluginID, tenantID: tenantID, instanceID: instanceID, secrets: secrets,
-                             networkHosts: networkHosts))
+                         networkHosts: [String]) throws -> HostContext {
+        let state = try stateStorage.values(tenant: tenantID, plugin: pluginID, instance: instanceID)
+        return register(HostContext(services: self, pluginID: pluginID, tenantID: tenantID, instanceID: instanceID, secrets: secrets,
+                                    networkHosts: networkHosts, state: state))
     }
 
     /// A plugin calling with a context the host released gets nothing.
@@ -163,19 +173,25 @@ public final class HostServices: @unchecked Sendable {
             HostServices.context(raw)?.cancelTimer(id) ?? ap_status(AP_ERR_INVALID_ARGUMENT)
         },
         state_get: { raw, key, fn, user in
-            guard let context = HostServices.context(raw), context.isInstance, let fn else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
-            guard let value = context.stateValue(key.string) else { return ap_status(AP_ERR_NOT_FOUND) }
+            guard let context = HostServices.context(raw), context.isInstance, let fn,
+                  let key = context.stateKey(key) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            guard let value = context.stateValue(key) else { return ap_status(AP_ERR_NOT_FOUND) }
             value.withUnsafeBufferPointer { fn(user, $0.baseAddress, $0.count) }
             return ap_status(AP_OK)
         },
         state_set: { raw, key, bytes, len in
-            guard let context = HostServices.context(raw), context.isInstance, bytes != nil || len == 0 else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
-            context.setStateValue(key.string, bytes.map { Array(UnsafeBufferPointer(start: $0, count: len)) } ?? [])
-            return ap_status(AP_OK)
+            guard let context = HostServices.context(raw), context.isInstance, bytes != nil || len == 0,
+                  let key = context.stateKey(key) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            guard len <= InstanceStateLimits.maxValueBytes else {
+                context.logger.warning("state '\(key)' refused: the value is \(len) bytes, more than \(InstanceStateLimits.maxValueBytes)")
+                return ap_status(AP_ERR_INVALID_ARGUMENT)
+            }
+            return context.setStateValue(key, bytes.map { Array(UnsafeBufferPointer(start: $0, count: len)) } ?? [])
         },
         state_delete: { raw, key in
-            guard let context = HostServices.context(raw), context.isInstance else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
-            return context.setStateValue(key.string, nil) ? ap_status(AP_OK) : ap_status(AP_ERR_NOT_FOUND)
+            guard let context = HostServices.context(raw), context.isInstance,
+                  let key = context.stateKey(key) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            return context.removeStateValue(key)
         },
         secret_get: { raw, name, fn, user in
             guard let context = HostServices.context(raw), context.isInstance, let fn else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
@@ -254,7 +270,11 @@ public final class HostContext: @unchecked Sendable {
     /// Every call into the instance, and every callback for it, runs here.
     let executor: DispatchQueue
     private let lock = NSLock()
-    private var state: [String: [UInt8]] = [:]
+    /// Held across a state write and its storage write-through, so memory
+    /// and storage see the writes in the same order.
+    private let stateLock = NSLock()
+    /// The instance's state, loaded when the context is made; written through.
+    private var state: [String: [UInt8]]
     private var timers: [UInt64: DispatchSourceTimer] = [:]
     private var nextTimerID: UInt64 = 1
     /// HTTP requests started and not yet answered to the plugin.
@@ -262,8 +282,9 @@ public final class HostContext: @unchecked Sendable {
     private var httpReleased = false
 
     init(services: HostServices, pluginID: String, tenantID: String, instanceID: String, secrets: [String: String],
-         networkHosts: [String]) {
+         networkHosts: [String], state: [String: [UInt8]]) {
         self.services = services
+        self.state = state
         self.pluginID = pluginID
         self.tenantID = tenantID
         self.instanceID = instanceID
@@ -282,17 +303,55 @@ public final class HostContext: @unchecked Sendable {
     var opaque: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
 
     /// A copy of this instance's state (for diagnostics and tests).
-    public var stateSnapshot: [String: [UInt8]] { lock.withLock { state } }
+    public var stateSnapshot: [String: [UInt8]] { stateLock.withLock { state } }
 
-    func stateValue(_ key: String) -> [UInt8]? { lock.withLock { state[key] } }
-
-    /// Sets or (with nil) removes a value; false when removing a missing key.
-    @discardableResult
-    func setStateValue(_ key: String, _ value: [UInt8]?) -> Bool {
-        lock.withLock {
-            if let value { state[key] = value; return true }
-            return state.removeValue(forKey: key) != nil
+    /// The key a plugin passed as text, or nil (logged) when it is not 1 to
+    /// 256 bytes of UTF-8.
+    func stateKey(_ key: ap_str) -> String? {
+        let bytes = UnsafeRawBufferPointer(start: key.ptr, count: key.ptr == nil ? 0 : key.len)
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard (1...InstanceStateLimits.maxKeyBytes).contains(bytes.count), text.utf8.elementsEqual(bytes) else {
+            logger.warning("state key refused: \(bytes.count) bytes; a key is 1 to \(InstanceStateLimits.maxKeyBytes) bytes of UTF-8")
+            return nil
         }
+        return text
+    }
+
+    func stateValue(_ key: String) -> [UInt8]? { stateLock.withLock { state[key] } }
+
+    /// Stores `value` under `key`, first in the storage, then in memory: a
+    /// value the storage refused is not kept (AP_ERR_UNAVAILABLE).
+    func setStateValue(_ key: String, _ value: [UInt8]) -> ap_status {
+        stateLock.withLock {
+            do {
+                try services.stateStorage.set(tenant: tenantID, plugin: pluginID, instance: instanceID, key: key, value: value)
+            } catch {
+                logStateFailure("set", key, error)
+                return ap_status(AP_ERR_UNAVAILABLE)
+            }
+            state[key] = value
+            return ap_status(AP_OK)
+        }
+    }
+
+    /// Removes `key` from the storage, then from memory.
+    func removeStateValue(_ key: String) -> ap_status {
+        stateLock.withLock {
+            guard state[key] != nil else { return ap_status(AP_ERR_NOT_FOUND) }
+            do {
+                _ = try services.stateStorage.remove(tenant: tenantID, plugin: pluginID, instance: instanceID, key: key)
+            } catch {
+                logStateFailure("deleted", key, error)
+                return ap_status(AP_ERR_UNAVAILABLE)
+            }
+            state[key] = nil
+            return ap_status(AP_OK)
+        }
+    }
+
+    /// One warning naming the entry, never its value.
+    private func logStateFailure(_ action: String, _ key: String, _ error: any Error) {
+        logger.warning("state '\(key)' of plugin \(pluginID), tenant \(tenantID), instance \(instanceID) could not be \(action): \(error)")
     }
 
     func startTimer(delayNs: Int64, intervalNs: Int64, fn: ap_timer_fn?, user: UnsafeMutableRawPointer?,

@@ -40,8 +40,13 @@ public final class PluginInstance: @unchecked Sendable {
         guard violations.isEmpty else {
             throw failure("settings do not match the plugin's schema: " + violations.map(\.description).joined(separator: "; "))
         }
-        let context = services.instanceContext(pluginID: plugin.id, tenantID: tenantID, instanceID: instanceID, secrets: secrets,
-                                               networkHosts: plugin.networkHosts)
+        let context: HostContext
+        do {
+            context = try services.instanceContext(pluginID: plugin.id, tenantID: tenantID, instanceID: instanceID, secrets: secrets,
+                                                   networkHosts: plugin.networkHosts)
+        } catch {
+            throw failure("its state cannot be loaded: \(error)")
+        }
         var err = ap_error.empty()
         var created: OpaquePointer?
         let status = context.executor.sync {

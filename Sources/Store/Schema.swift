@@ -6,12 +6,13 @@ import GRDB
 /// Add a migration for every change; never edit one that has shipped.
 enum Schema {
     /// The newest schema version this build writes.
-    static let version = 2
+    static let version = 3
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: createVersion1)
         migrator.registerMigration("v2", migrate: createVersion2)
+        migrator.registerMigration("v3", migrate: createVersion3)
         return migrator
     }
 
@@ -183,6 +184,25 @@ enum Schema {
             CREATE INDEX outbox_by_destination ON outbox (tenant, destination, state);
 
             PRAGMA user_version = 2;
+            """)
+    }
+
+    /// Plugin instances' key/value state (the contract's state_* services):
+    /// one namespace per (tenant, plugin, instance). Not in the audit log:
+    /// plugins rewrite it freely.
+    private static func createVersion3(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE plugin_state (
+                tenant TEXT NOT NULL,
+                plugin TEXT NOT NULL,
+                instance TEXT NOT NULL,
+                key TEXT NOT NULL,
+                value BLOB NOT NULL,
+                updated_ns INTEGER NOT NULL,
+                PRIMARY KEY (tenant, plugin, instance, key)
+            );
+
+            PRAGMA user_version = 3;
             """)
     }
 }

@@ -17,7 +17,7 @@ public final class SignalStore: StrategyJournal, Sendable {
     public let path: String
     let pool: DatabasePool
     /// ns since the epoch, stamped on audit rows (`at_ns`).
-    private let clock: @Sendable () -> Int64
+    let clock: @Sendable () -> Int64
 
     /// Opens the store at `path`, creating the file and its folder if
     /// missing, and brings its schema to the current version.

@@ -117,7 +117,9 @@ struct OutboxCommand: ParsableCommand {
             let config = try options.load()
             bootstrapLogging(level: config.logLevel)
             let logger = Logger(label: "alphaplus")
-            let services = hostServices(config, logger: logger)
+            let store: SignalStore
+            do { store = try SignalStore(path: config.storePath, clock: wallClockNs) } catch { throw ValidationError("\(error)") }
+            let services = hostServices(config, store: store, logger: logger)
             let registry = PluginRegistry(services: services)
             registry.discover(folders: config.pluginFolders)
             let (tenants, errors) = TenantConfig.loadAll(folder: config.tenantsFolder)
@@ -133,8 +135,6 @@ struct OutboxCommand: ParsableCommand {
                     if case .created(let channel) = creation { created.append(channel) }
                 }
             }
-            let store: SignalStore
-            do { store = try SignalStore(path: config.storePath, clock: wallClockNs) } catch { throw ValidationError("\(error)") }
             let distributor = Distributor(tenants: distributions(tenants), outbox: store,
                                           endpoints: channelEndpoints(tenants, creations: creations, logger: logger), clock: WallClock(),
                                           options: DistributorOptions(dailySummaries: false))

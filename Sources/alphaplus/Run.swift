@@ -21,7 +21,13 @@ struct Run: ParsableCommand {
         let config = try options.load()
         bootstrapLogging(level: config.logLevel)
         let logger = Logger(label: "alphaplus")
-        let services = hostServices(config, logger: logger)
+        // Open first: instances load their key/value state from it.
+        let store: SignalStore
+        do { store = try SignalStore(path: config.storePath, clock: wallClockNs) } catch {
+            throw ValidationError("\(error)")
+        }
+        logger.info("store open", metadata: ["path": "\(config.storePath)"])
+        let services = hostServices(config, store: store, logger: logger)
         // Market data: what exchange instances emit becomes candles and
         // feature frames; each frame goes to every tenant's strategy.
         let strategies = StrategyRouter()
@@ -49,11 +55,6 @@ struct Run: ParsableCommand {
                 if case .created(let created) = creation { instances.append((created, instance, tenant)) }
             }
         }
-        let store: SignalStore
-        do { store = try SignalStore(path: config.storePath, clock: wallClockNs) } catch {
-            throw ValidationError("\(error)")
-        }
-        logger.info("store open", metadata: ["path": "\(config.storePath)"])
         // Distribution: signals and exits go to the outbox through a queue
         // (no I/O on the market thread) and out to the channel instances.
         let distributor = Distributor(tenants: distributions(tenants), outbox: store,
@@ -154,12 +155,13 @@ struct Run: ParsableCommand {
 }
 
 /// The host services with the configuration's endpoint overrides, each
-/// logged: what `run` and `outbox drain` send goes to the same places.
-func hostServices(_ config: HostConfig, logger: Logger) -> HostServices {
+/// logged, and instances' key/value state kept in the store: what `run` and
+/// `outbox drain` send goes to the same places, and both see the same state.
+func hostServices(_ config: HostConfig, store: SignalStore, logger: Logger) -> HostServices {
     for (platform, local) in config.endpointOverrides.sorted(by: { $0.key.description < $1.key.description }) {
         logger.info("endpoint override: requests to \(platform) go to \(local)")
     }
-    return HostServices(endpointOverrides: config.endpointOverrides)
+    return HostServices(endpointOverrides: config.endpointOverrides, state: store)
 }
 
 func wallClockNs() -> Int64 {
