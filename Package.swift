@@ -66,6 +66,7 @@ let package = Package(
         // Tiers, templates and the outbox's dispatch of signals, exits, summaries and alerts to channel plugins.
         .target(name: "Distribution", dependencies: [
             "PluginRuntime", "Strategy",
+            .product(name: "AlphaPlusSDK", package: "swift"),  // Delivery and RateLimit
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,12 +1,14 @@
+import struct AlphaPlusSDK.Delivery
+import struct AlphaPlusSDK.RateLimit
 import PluginRuntime
 
 /// What the distributor sends through: a channel plugin's instance, or a
 /// stand-in in tests.
 public protocol DeliveryChannel: AnyObject, Sendable {
     /// Starts one delivery; `completion` runs exactly once, on any thread.
-    func deliver(_ delivery: ChannelDelivery, deadline: Duration, completion: @escaping @Sendable (ChannelReport) -> Void)
+    func deliver(_ delivery: Delivery, deadline: Duration, completion: @escaping @Sendable (ChannelReport) -> Void)
     /// The platform limits for a target, nil when the channel declares none.
-    func rateLimits(forTarget targetJSON: String) throws -> [ChannelRateLimit]?
+    func rateLimits(forTarget targetJSON: String) throws -> [RateLimit]?
 }
 
 extension PluginInstance: DeliveryChannel {}

@@ -1,3 +1,5 @@
+import struct AlphaPlusSDK.Delivery
+import struct AlphaPlusSDK.RateLimit
 import AlphaPlusFeeds
 import AlphaPlusJSON
 import Dispatch
@@ -123,7 +125,7 @@ extension Distributor {
                 state.inFlight = true
                 channelStates[address, default: ChannelState()].inFlight += 1
                 tally.attempts += 1
-                let delivery = ChannelDelivery(idempotencyKey: head.idempotencyKey, attempt: attempt, targetJSON: state.targetJSON,
+                let delivery = Delivery(idempotencyKey: head.idempotencyKey, attempt: attempt, targetJSON: state.targetJSON,
                                                kind: head.kind.rawValue, tier: head.tier, text: head.text, payloadJSON: head.payloadJSON)
                 let id = head.id
                 channel.deliver(delivery, deadline: options.deliveryDeadline) { [weak self] report in
@@ -146,7 +148,7 @@ extension Distributor {
     /// The destination's limits for its current target, or nil while the
     /// channel is being asked (off the queue: a plugin must not stall the
     /// other destinations).
-    private func currentLimits(_ state: DestinationState, _ channel: any DeliveryChannel) -> [ChannelRateLimit]? {
+    private func currentLimits(_ state: DestinationState, _ channel: any DeliveryChannel) -> [RateLimit]? {
         if let limits = state.limits, state.limitsTarget == state.targetJSON { return limits }
         guard !state.askingLimits else { return nil }
         state.askingLimits = true
@@ -160,7 +162,7 @@ extension Distributor {
         return nil
     }
 
-    private func limitsAnswered(_ key: DestinationKey, target: String, _ answer: Result<[ChannelRateLimit]?, any Error>) {
+    private func limitsAnswered(_ key: DestinationKey, target: String, _ answer: Result<[RateLimit]?, any Error>) {
         limitQueries -= 1
         guard let state = destinations[key] else { return }
         state.askingLimits = false

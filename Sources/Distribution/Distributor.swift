@@ -1,3 +1,4 @@
+import struct AlphaPlusSDK.RateLimit
 import AlphaPlusFeeds
 import Dispatch
 import Foundation
@@ -393,7 +394,7 @@ final class DestinationState {
     /// Nothing is sent before this (the platform's pause).
     var heldUntilNs: Int64 = 0
     /// The channel's limits for `limitsTarget`.
-    var limits: [ChannelRateLimit]?
+    var limits: [RateLimit]?
     var limitsTarget: String?
     var askingLimits = false
     var parkedAtNs: Int64?

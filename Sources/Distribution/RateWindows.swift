@@ -1,3 +1,4 @@
+import struct AlphaPlusSDK.RateLimit
 import PluginRuntime
 
 /// The send times of one channel instance's rate-limit buckets, as sliding
@@ -10,11 +11,11 @@ struct RateWindows {
     private var longestWindowNs: [String: Int64] = [:]
 
     /// The earliest time ≥ `now` at which every limit allows one more send.
-    func earliestSend(_ limits: [ChannelRateLimit], now: Int64) -> Int64 {
+    func earliestSend(_ limits: [RateLimit], now: Int64) -> Int64 {
         var earliest = now
         for limit in limits {
             guard let times = sends[limit.bucket] else { continue }
-            let windowNs = limit.windowMs * 1_000_000
+            let windowNs = Int64(limit.windowMs) * 1_000_000
             // Sends in (now − window, now]; the capacity-th newest of them
             // must leave the window first.
             let inside = times.reversed().prefix { $0 > now - windowNs }.count
@@ -25,9 +26,9 @@ struct RateWindows {
         return earliest
     }
 
-    mutating func record(_ limits: [ChannelRateLimit], at now: Int64) {
+    mutating func record(_ limits: [RateLimit], at now: Int64) {
         for limit in limits {
-            let windowNs = limit.windowMs * 1_000_000
+            let windowNs = Int64(limit.windowMs) * 1_000_000
             let longest = max(longestWindowNs[limit.bucket] ?? 0, windowNs)
             longestWindowNs[limit.bucket] = longest
             var times = sends[limit.bucket] ?? []

@@ -1,34 +1,8 @@
+import AlphaPlusSDK  // Delivery and RateLimit: the same records the plugins use
 import CAlphaPlus
 import Dispatch
 import Foundation
 import Logging
-
-/// One message for one destination, as the host hands it to a channel
-/// (`ap_delivery`).
-public struct ChannelDelivery: Sendable, Equatable {
-    /// Stable across retries of the same message.
-    public var idempotencyKey: String
-    /// 1 for the first try.
-    public var attempt: Int
-    /// The destination's target, a JSON object.
-    public var targetJSON: String
-    /// "signal", "outcome", "summary", "alert".
-    public var kind: String
-    public var tier: String
-    public var text: String
-    public var payloadJSON: String
-
-    public init(idempotencyKey: String, attempt: Int, targetJSON: String, kind: String, tier: String, text: String,
-                payloadJSON: String) {
-        self.idempotencyKey = idempotencyKey
-        self.attempt = attempt
-        self.targetJSON = targetJSON
-        self.kind = kind
-        self.tier = tier
-        self.text = text
-        self.payloadJSON = payloadJSON
-    }
-}
 
 /// How one delivery ended, as the host read the plugin's
 /// `ap_delivery_result` (or decided for it: an error from `deliver`, no
@@ -96,23 +70,6 @@ public struct ChannelReport: Sendable, Equatable {
     }
 }
 
-/// A platform limit a channel declares for a target (`ap_rate_limit`): at
-/// most `capacity` sends in any `windowMs` window, shared by every target
-/// of the same instance naming `bucket`.
-public struct ChannelRateLimit: Sendable, Hashable, CustomStringConvertible {
-    public var bucket: String
-    public var capacity: Int
-    public var windowMs: Int64
-
-    public init(bucket: String, capacity: Int, windowMs: Int64) {
-        self.bucket = bucket
-        self.capacity = capacity
-        self.windowMs = windowMs
-    }
-
-    public var description: String { "\(bucket): \(capacity) per \(windowMs) ms" }
-}
-
 extension PluginInstance {
     /// How long the host waits for a delivery's `done` before counting the
     /// attempt as failed (retryable).
@@ -126,7 +83,7 @@ extension PluginInstance {
     /// `deliver` returns an error; with a retry when `done` does not come
     /// within `deadline` of the call starting, or the instance is destroyed
     /// first. A `done` after that, or a second one, is ignored and logged.
-    public func deliver(_ delivery: ChannelDelivery, deadline: Duration = PluginInstance.defaultDeliveryDeadline,
+    public func deliver(_ delivery: Delivery, deadline: Duration = PluginInstance.defaultDeliveryDeadline,
                         completion: @escaping @Sendable (ChannelReport) -> Void) {
         guard plugin.channel != nil else {
             completion(ChannelReport(.permanentFailure, reason: "plugin \(plugin.id) does not offer \(AP_CAPABILITY_CHANNEL_V1)"))
@@ -164,21 +121,16 @@ extension PluginInstance {
     /// The limits the channel declares for `targetJSON` (`ap.rate-limits.v1`),
     /// or nil when the plugin does not offer them. Throws the plugin's
     /// refusal (a target it cannot use) or a malformed limit.
-    public func rateLimits(forTarget targetJSON: String) throws(InstanceError) -> [ChannelRateLimit]? {
+    public func rateLimits(forTarget targetJSON: String) throws(InstanceError) -> [RateLimit]? {
         guard let table = plugin.rateLimits else { return nil }
-        let outcome: Result<[ChannelRateLimit], InstanceError> = context.executor.sync {
+        let outcome: Result<[RateLimit], InstanceError> = context.executor.sync {
             guard phase != .destroyed else { return .failure(failure("instance is destroyed")) }
-            var limits: [ChannelRateLimit] = []
+            var limits: [RateLimit] = []
             var err = ap_error.empty()
             let status = withAPStr(targetJSON) { target in
                 withUnsafeMutablePointer(to: &limits) { box in
                     table.pointee.limits_for_target(raw, target, { user, raw, count in
-                        guard let user, let raw else { return }
-                        let into = user.assumingMemoryBound(to: [ChannelRateLimit].self)
-                        for limit in UnsafeBufferPointer(start: raw, count: count) {
-                            into.pointee.append(ChannelRateLimit(bucket: limit.bucket.string, capacity: Int(limit.capacity),
-                                                                 windowMs: Int64(limit.window_ms)))
-                        }
+                        user?.assumingMemoryBound(to: [RateLimit].self).pointee += RateLimit.from(raw, count: count)
                     }, box, &err)
                 }
             }
@@ -220,7 +172,7 @@ final class PendingDelivery: @unchecked Sendable {
     /// Ends the delivery as a retry when the deadline passes first.
     private let expiry: DispatchWorkItem
 
-    init(token: UInt, context: HostContext, delivery: ChannelDelivery, deadline: Duration,
+    init(token: UInt, context: HostContext, delivery: Delivery, deadline: Duration,
          completion: @escaping @Sendable (ChannelReport) -> Void) {
         self.token = token
         self.context = context
@@ -278,7 +230,7 @@ final class PendingDeliveries: @unchecked Sendable {
     private var nextToken: UInt = 1
     private let logger = Logger(label: "alphaplus.plugins")
 
-    func register(context: HostContext, delivery: ChannelDelivery, deadline: Duration,
+    func register(context: HostContext, delivery: Delivery, deadline: Duration,
                   completion: @escaping @Sendable (ChannelReport) -> Void) -> PendingDelivery {
         lock.withLock {
             defer { nextToken += 1 }

@@ -50,7 +50,7 @@ final class ChannelCallTests: XCTestCase {
                                                 config: .object(["script": .string(harness.script.name)]), services: harness.services)
     }
 
-    private let delivery = ChannelDelivery(idempotencyKey: "t/a/signal/s1", attempt: 1, targetJSON: "{}", kind: "signal", tier: "premium",
+    private let delivery = Delivery(idempotencyKey: "t/a/signal/s1", attempt: 1, targetJSON: "{}", kind: "signal", tier: "premium",
                                            text: "LONG BTC-USDT", payloadJSON: "{}")
 
     /// Delivers once and waits for the report.
@@ -157,7 +157,7 @@ final class ChannelCallTests: XCTestCase {
         harness.script.limits = { target in [RateLimit(bucket: "chat:\(target)", capacity: 1, windowMs: 1000)] }
         let channel = try harness.channel()
         XCTAssertTrue(channel.plugin.capabilities.contains(AP_CAPABILITY_RATE_LIMITS_V1))
-        XCTAssertEqual(try channel.rateLimits(forTarget: "42"), [ChannelRateLimit(bucket: "chat:42", capacity: 1, windowMs: 1000)])
+        XCTAssertEqual(try channel.rateLimits(forTarget: "42"), [RateLimit(bucket: "chat:42", capacity: 1, windowMs: 1000)])
         harness.script.limits = { _ in [RateLimit(bucket: "bot", capacity: 0, windowMs: 1000)] }
         XCTAssertThrowsError(try channel.rateLimits(forTarget: "42")) { error in
             XCTAssertTrue("\(error)".contains("a limit needs a bucket name, a capacity ≥ 1 and a window ≥ 1 ms"), "\(error)")

@@ -145,7 +145,7 @@ final class RateLimitTests: XCTestCase {
 
     func testSlidingWindowsAllowExactlyCapacityPerWindow() {
         var windows = RateWindows()
-        let limits = [ChannelRateLimit(bucket: "b", capacity: 3, windowMs: 1000)]
+        let limits = [RateLimit(bucket: "b", capacity: 3, windowMs: 1000)]
         for ms in [0, 100, 200] as [Int64] {
             XCTAssertEqual(windows.earliestSend(limits, now: ms * 1_000_000), ms * 1_000_000)
             windows.record(limits, at: ms * 1_000_000)
@@ -153,6 +153,6 @@ final class RateLimitTests: XCTestCase {
         XCTAssertEqual(windows.earliestSend(limits, now: 300_000_000), 1_000_000_000, "the fourth when the first leaves the window")
         windows.record(limits, at: 1_000_000_000)
         XCTAssertEqual(windows.earliestSend(limits, now: 1_000_000_000), 1_100_000_000)
-        XCTAssertEqual(windows.earliestSend([ChannelRateLimit(bucket: "other", capacity: 1, windowMs: 1)], now: 5), 5)
+        XCTAssertEqual(windows.earliestSend([RateLimit(bucket: "other", capacity: 1, windowMs: 1)], now: 5), 5)
     }
 }

@@ -107,7 +107,7 @@ public final class DeliveryCompletion: @unchecked Sendable {
 
 /// A platform limit: at most `capacity` sends in any `windowMs` window for
 /// every destination naming `bucket` (buckets are per instance).
-public struct RateLimit: Sendable, Equatable, Hashable {
+public struct RateLimit: Sendable, Equatable, Hashable, CustomStringConvertible {
     public var bucket: String
     public var capacity: Int
     public var windowMs: Int
@@ -117,6 +117,8 @@ public struct RateLimit: Sendable, Equatable, Hashable {
         self.capacity = capacity
         self.windowMs = windowMs
     }
+
+    public var description: String { "\(bucket): \(capacity) per \(windowMs) ms" }
 
     /// Lends a list of limits as the contract's array.
     public static func withCLimits<R>(_ limits: [RateLimit], _ body: (UnsafePointer<ap_rate_limit>?, Int) throws -> R) rethrows -> R {
