@@ -31,7 +31,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
+        // Tenants' subscribers: identities, paid tiers and the rules that change them.
+        .target(name: "Subscriptions"),
         .target(name: "PluginRuntime", dependencies: [
+            "Subscriptions",  // the subscription host services
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
@@ -76,6 +79,7 @@ let package = Package(
             "Strategy",
             "Distribution",  // the outbox
             "PluginRuntime",  // instances' key/value state
+            "Subscriptions",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AlphaPlusJSON", package: "swift"),

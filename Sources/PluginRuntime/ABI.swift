@@ -10,6 +10,10 @@ public enum ABI {
     static let pluginAPISize = end(\ap_plugin_api.get_capability)
     static let descriptorSize = end(\ap_plugin_descriptor.permissions)
     static let permissionsSize = end(\ap_permissions.network_host_count)
+    /// `services` (1.2) is read only when struct_size covers it.
+    static let permissionsServicesEnd = end(\ap_permissions.services)
+    /// The ap_service_permission flags this host knows.
+    static let knownServicePermissions = UInt64(AP_PERMISSION_SUBSCRIPTIONS.rawValue)
     static let headSize = end(\ap_head_v1.on_event)
     static let exchangeSize = end(\ap_exchange_v1.unsubscribe)
     static let channelSize = end(\ap_channel_v1.deliver)
@@ -18,6 +22,8 @@ public enum ABI {
     /// A delivery result up to its ABI 1.0 end; `pause_destination_ms` (1.1) is read only beyond it.
     static let deliveryResultSize = end(\ap_delivery_result.updated_target_json)
     static let deliveryResultPauseEnd = end(\ap_delivery_result.pause_destination_ms)
+    /// ap_subscription_update came with 1.2, whole.
+    static let subscriptionUpdateSize = end(\ap_subscription_update.reference)
 
     /// Capability ids this host knows, with their tables' minimum sizes
     /// (ABI 1.0, or the minor version that added the capability).

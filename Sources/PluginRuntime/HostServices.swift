@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import HTTPClient
 import Logging
+import Subscriptions
 
 /// The host side of the contract's services table (ap_host_api): one table
 /// for the process, every call scoped by the caller's HostContext.
@@ -22,6 +23,11 @@ public final class HostServices: @unchecked Sendable {
     private var client: HTTPClient?
     /// Where instances' key/value state is kept.
     let stateStorage: InstanceStateStorage
+    /// Where tenants' subscribers are kept, and each tenant's tiers
+    /// (`setSubscriptions`); without them the subscription services answer
+    /// AP_ERR_UNAVAILABLE.
+    var subscriptionStorage: SubscriptionStorage?
+    var subscriptionPolicies: [String: SubscriptionPolicy] = [:]
 
     public struct MetricKey: Hashable, Sendable, CustomStringConvertible {
         public let name: String
@@ -79,16 +85,16 @@ public final class HostServices: @unchecked Sendable {
 
     func pluginContext(pluginID: String) -> HostContext {
         register(HostContext(services: self, pluginID: pluginID, tenantID: "", instanceID: "", secrets: [:], networkHosts: [],
-                             state: [:]))
+                             servicePermissions: 0, state: [:]))
     }
 
     /// An instance's context, with its state namespace loaded once from the
     /// storage; throws when the storage cannot be read.
     func instanceContext(pluginID: String, tenantID: String, instanceID: String, secrets: [String: String],
-                         networkHosts: [String]) throws -> HostContext {
+                         networkHosts: [String], servicePermissions: UInt64) throws -> HostContext {
         let state = try stateStorage.values(tenant: tenantID, plugin: pluginID, instance: instanceID)
         return register(HostContext(services: self, pluginID: pluginID, tenantID: tenantID, instanceID: instanceID, secrets: secrets,
-                                    networkHosts: networkHosts, state: state))
+                                    networkHosts: networkHosts, servicePermissions: servicePermissions, state: state))
     }
 
     /// A plugin calling with a context the host released gets nothing.
@@ -232,6 +238,22 @@ public final class HostServices: @unchecked Sendable {
             digest.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: digest.count) }
             outLength?.pointee = digest.count
             return ap_status(AP_OK)
+        },
+        subscriber_link: { raw, subscriber, kind, value, reference, fn, user in
+            guard let context = HostServices.context(raw) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            return context.services.linkSubscriber(subscriber.string, kind.string, value.string, reference.string, fn, user, context)
+        },
+        subscriber_unlink: { raw, kind, value, reference in
+            guard let context = HostServices.context(raw) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            return context.services.unlinkSubscriber(kind.string, value.string, reference.string, context)
+        },
+        subscription_update: { raw, update, applied in
+            guard let context = HostServices.context(raw), let update else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            return context.services.updateSubscription(update, applied, context)
+        },
+        subscriber_get: { raw, kind, value, fn, user in
+            guard let context = HostServices.context(raw), let fn else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+            return context.services.getSubscriber(kind.string, value.string, fn, user, context)
         })
 
     /// Wall-clock time in ns since the Unix epoch.
@@ -266,6 +288,8 @@ public final class HostContext: @unchecked Sendable {
     let secrets: [String: String]
     /// The hosts the plugin's descriptor declares.
     let network: NetworkPermissions
+    /// The host services the plugin's descriptor asks for (ap_service_permission).
+    let servicePermissions: UInt64
     let logger: Logger
     /// Every call into the instance, and every callback for it, runs here.
     let executor: DispatchQueue
@@ -282,8 +306,9 @@ public final class HostContext: @unchecked Sendable {
     private var httpReleased = false
 
     init(services: HostServices, pluginID: String, tenantID: String, instanceID: String, secrets: [String: String],
-         networkHosts: [String], state: [String: [UInt8]]) {
+         networkHosts: [String], servicePermissions: UInt64, state: [String: [UInt8]]) {
         self.services = services
+        self.servicePermissions = servicePermissions
         self.state = state
         self.pluginID = pluginID
         self.tenantID = tenantID

@@ -43,7 +43,7 @@ public final class PluginInstance: @unchecked Sendable {
         let context: HostContext
         do {
             context = try services.instanceContext(pluginID: plugin.id, tenantID: tenantID, instanceID: instanceID, secrets: secrets,
-                                                   networkHosts: plugin.networkHosts)
+                                                   networkHosts: plugin.networkHosts, servicePermissions: plugin.servicePermissions)
         } catch {
             throw failure("its state cannot be loaded: \(error)")
         }

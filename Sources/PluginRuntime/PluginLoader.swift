@@ -18,12 +18,14 @@ public final class LoadedPlugin: @unchecked Sendable {
     public let abiMinor: UInt16
     public let capabilities: [String]
     public let networkHosts: [String]
+    /// The host services the descriptor asks for (ap_service_permission flags).
+    public let servicePermissions: UInt64
     public let configSchemaText: String
     public let configSchema: JSONSchema
     let capabilityTables: [String: UnsafeRawPointer]
 
     init(path: String, table: UnsafePointer<ap_plugin_api>, descriptor: ap_plugin_descriptor, capabilities: [String],
-         networkHosts: [String], schema: JSONSchema, capabilityTables: [String: UnsafeRawPointer]) {
+         networkHosts: [String], servicePermissions: UInt64, schema: JSONSchema, capabilityTables: [String: UnsafeRawPointer]) {
         self.path = path
         self.table = table
         id = descriptor.id.string
@@ -36,6 +38,7 @@ public final class LoadedPlugin: @unchecked Sendable {
         abiMinor = table.pointee.abi_minor
         self.capabilities = capabilities
         self.networkHosts = networkHosts
+        self.servicePermissions = servicePermissions
         configSchemaText = descriptor.config_schema_json.string
         configSchema = schema
         self.capabilityTables = capabilityTables
@@ -153,11 +156,19 @@ public struct PluginLoader: Sendable {
             throw PluginLoadError(path, "plugin \(id) declares \(AP_CAPABILITY_RATE_LIMITS_V1) without \(AP_CAPABILITY_CHANNEL_V1): limits are for a channel's destinations")
         }
         var networkHosts: [String] = []
+        var servicePermissions: UInt64 = 0
         if let permissions = descriptor.permissions {
             guard Int(permissions.pointee.struct_size) >= ABI.permissionsSize else {
                 throw PluginLoadError(path, "plugin \(id): permissions struct_size \(permissions.pointee.struct_size) is smaller than the ABI 1.0 size \(ABI.permissionsSize)")
             }
             networkHosts = strings(permissions.pointee.network_hosts, permissions.pointee.network_host_count)
+            if Int(permissions.pointee.struct_size) >= ABI.permissionsServicesEnd {
+                servicePermissions = permissions.pointee.services
+            }
+        }
+        let unknownServices = servicePermissions & ~ABI.knownServicePermissions
+        guard unknownServices == 0 else {
+            throw PluginLoadError(path, "plugin \(id) asks for host services this host does not know (permission bits 0x\(String(unknownServices, radix: 16))); upgrade the host")
         }
         let schema: JSONSchema
         do {
@@ -166,7 +177,7 @@ public struct PluginLoader: Sendable {
             throw PluginLoadError(path, "plugin \(id): config schema is invalid: \(error)")
         }
         return LoadedPlugin(path: path, table: table, descriptor: descriptor, capabilities: capabilities,
-                            networkHosts: networkHosts, schema: schema, capabilityTables: tables)
+                            networkHosts: networkHosts, servicePermissions: servicePermissions, schema: schema, capabilityTables: tables)
     }
 
     private func checkRequiredFunctions(_ capability: String, _ table: UnsafeRawPointer, id: String, path: String) throws(PluginLoadError) {

@@ -6,13 +6,14 @@ import GRDB
 /// Add a migration for every change; never edit one that has shipped.
 enum Schema {
     /// The newest schema version this build writes.
-    static let version = 3
+    static let version = 4
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: createVersion1)
         migrator.registerMigration("v2", migrate: createVersion2)
         migrator.registerMigration("v3", migrate: createVersion3)
+        migrator.registerMigration("v4", migrate: createVersion4)
         return migrator
     }
 
@@ -203,6 +204,50 @@ enum Schema {
             );
 
             PRAGMA user_version = 3;
+            """)
+    }
+
+    /// Tenants' subscribers (the contract's subscription services and the
+    /// admin API): one row per subscriber, the identities linked to it, and
+    /// the history of every change with who made it.
+    private static func createVersion4(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE subscribers (
+                tenant TEXT NOT NULL,
+                id TEXT NOT NULL,
+                paid_tier TEXT NOT NULL,           -- '' when there has been no subscription
+                status TEXT NOT NULL,
+                period_end_ns INTEGER NOT NULL,    -- 0 when unknown
+                grace_until_ns INTEGER NOT NULL,   -- past_due keeps the paid tier until then
+                as_of_ns INTEGER NOT NULL,         -- source time of the last change applied
+                automatic INTEGER NOT NULL,        -- made by the host for an identity alone
+                created_ns INTEGER NOT NULL,
+                updated_ns INTEGER NOT NULL,
+                PRIMARY KEY (tenant, id)
+            );
+
+            CREATE TABLE subscriber_identities (
+                tenant TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                value TEXT NOT NULL,
+                subscriber TEXT NOT NULL,
+                PRIMARY KEY (tenant, kind, value),
+                FOREIGN KEY (tenant, subscriber) REFERENCES subscribers (tenant, id) ON DELETE CASCADE
+            );
+            CREATE INDEX subscriber_identities_by_subscriber ON subscriber_identities (tenant, subscriber);
+
+            CREATE TABLE subscription_history (
+                seq INTEGER PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                subscriber TEXT NOT NULL,
+                at_ns INTEGER NOT NULL,
+                change TEXT NOT NULL,
+                source TEXT NOT NULL,              -- plugin/instance, or operator
+                reference TEXT NOT NULL            -- e.g. the Stripe event id
+            );
+            CREATE INDEX subscription_history_by_subscriber ON subscription_history (tenant, subscriber, seq);
+
+            PRAGMA user_version = 4;
             """)
     }
 }

@@ -1,5 +1,5 @@
 /*
- * AlphaPlus plugin contract, ABI 1.0
+ * AlphaPlus plugin contract, ABI 1.2
  *
  * This header is the only thing an AlphaPlus plugin and the AlphaPlus host
  * share. A plugin written in any language that can export a C function and
@@ -39,7 +39,8 @@
  * The receiver reads only min(struct_size, its own sizeof) bytes and treats
  * fields beyond struct_size as absent (zero / NULL). Structs nested by value
  * (ap_str, ap_decimal, ap_candle, ap_book_level, ap_http_header,
- * ap_named_value) have no struct_size: they are frozen forever.
+ * ap_named_value, ap_rate_limit, ap_subscriber_identity) have no
+ * struct_size: they are frozen forever.
  *
  * ---------------------------------------------------------------------------
  * 3. Memory: whoever allocates frees
@@ -105,7 +106,7 @@ extern "C" {
 #endif
 
 #define AP_ABI_MAJOR 1
-#define AP_ABI_MINOR 1
+#define AP_ABI_MINOR 2
 
 /* The one symbol the host looks up. */
 #define AP_PLUGIN_ENTRY_SYMBOL "ap_plugin_entry"
@@ -191,7 +192,18 @@ typedef struct ap_permissions {
     uint32_t struct_size;
     const ap_str *network_hosts; /* [load] */
     size_t network_host_count;
+    /* ABI 1.2: host services that change what a tenant's subscribers
+     * receive, as ap_service_permission flags. A service the descriptor
+     * does not list answers AP_ERR_PERMISSION_DENIED. */
+    uint64_t services;
 } ap_permissions;
+
+/* Services a plugin must ask for in ap_permissions.services (ABI 1.2). */
+typedef enum ap_service_permission {
+    /* subscriber_link, subscriber_unlink, subscription_update (reading with
+     * subscriber_get needs it too: subscribers are the tenant's customers). */
+    AP_PERMISSION_SUBSCRIPTIONS = 1u << 0
+} ap_service_permission;
 
 /* Everything the host needs to know about a plugin before creating an
  * instance. All pointers: [load]. */
@@ -438,6 +450,59 @@ typedef struct ap_news_event {
 
 /* --- Cryptography (ABI 1.1) ---------------------------------------------- */
 
+/* ----- Subscriptions (ABI 1.2) -------------------------------------------
+ * A tenant's subscribers: who receives which tier. A subscriber has an id
+ * (1-200 bytes of A-Z a-z 0-9 '_' '-', e.g. the tenant's own account id,
+ * which Stripe Checkout carries as client_reference_id), identities on
+ * platforms (kind [a-z0-9_]{1,32}, value 1-128 bytes of printable ASCII:
+ * "telegram_chat" "-100123", "stripe_customer" "cus_NffrFeUfNV2Hib"), a
+ * paid tier, a status and the end of the paid period. The host keeps them
+ * in its store with their history, per tenant: an instance only ever sees
+ * its own tenant's subscribers.
+ *
+ * The tier a subscriber receives is the paid tier while the status is
+ * "active" or "trialing", or "past_due" until grace_until; otherwise the
+ * tenant's unpaid tier (normally "free"). Statuses are Stripe's: "none"
+ * (never paid), "incomplete", "incomplete_expired", "trialing", "active",
+ * "past_due", "canceled", "unpaid", "paused". */
+
+/* One identity of a subscriber. Frozen (nested by value). */
+typedef struct ap_subscriber_identity {
+    ap_str kind;
+    ap_str value;
+} ap_subscriber_identity;
+
+typedef struct ap_subscriber_info {
+    uint32_t struct_size;
+    ap_str subscriber;
+    ap_str tier;            /* the tier received now */
+    ap_str paid_tier;       /* the tier of the subscription; "" when none */
+    ap_str status;
+    int64_t period_end_ns;  /* end of the paid period; 0 when unknown */
+    int64_t grace_until_ns; /* past_due keeps the paid tier until then; 0: no grace */
+    const ap_subscriber_identity *identities;
+    size_t identity_count;
+} ap_subscriber_info;
+
+/* Receives a subscriber lent for the duration of the call ([call]). */
+typedef void (*ap_subscriber_fn)(void *user, const ap_subscriber_info *info);
+
+/* A change to the subscription of the subscriber linked to the identity. */
+typedef struct ap_subscription_update {
+    uint32_t struct_size;
+    ap_str identity_kind;
+    ap_str identity_value;
+    ap_str tier;            /* the paid tier, one of the tenant's tiers; "" keeps it */
+    ap_str status;          /* "" keeps it */
+    int64_t period_end_ns;  /* 0 keeps it */
+    int64_t grace_until_ns; /* replaces it (0: no grace) */
+    /* When the change happened at its source (a Stripe event's `created`).
+     * A change older than the last one applied to the subscriber is
+     * ignored, so events delivered out of order end in the right state. */
+    int64_t as_of_ns;
+    ap_str reference;       /* kept in the history, e.g. "evt_1NG8Du2eZvKYlo2C" */
+} ap_subscription_update;
+
 typedef enum ap_hash_algorithm {
     AP_HASH_SHA1 = 1,    /* 20-byte digest; OAuth 1.0a HMAC-SHA1 */
     AP_HASH_SHA256 = 2   /* 32-byte digest; Stripe-Signature v1 */
@@ -535,6 +600,37 @@ typedef struct ap_host_api {
                              const uint8_t *data, size_t data_len,
                              uint8_t *out, size_t out_capacity,
                              size_t *out_len);
+
+    /* --- ABI 1.2 additions: subscriptions. Instance contexts only, with
+     * AP_PERMISSION_SUBSCRIPTIONS; each acts on the instance's tenant. */
+
+    /* Links an identity to `subscriber` (created if new) and calls `fn`
+     * (may be NULL) with the subscriber after the change. An empty
+     * `subscriber` means the identity's own: the one it is linked to, or a
+     * new one named "<kind>-<value>". An identity linked to another
+     * subscriber moves; a subscriber the host made for an identity alone
+     * (so named) merges into `subscriber`, keeping the newer subscription.
+     * AP_ERR_INVALID_ARGUMENT for a malformed id, kind or value. */
+    ap_status (*subscriber_link)(ap_host_context *ctx, ap_str subscriber,
+                                 ap_str identity_kind, ap_str identity_value,
+                                 ap_str reference, ap_subscriber_fn fn,
+                                 void *user);
+    /* Unlinks an identity from its subscriber (a chat that said /stop no
+     * longer receives anything). AP_ERR_NOT_FOUND when it is not linked. */
+    ap_status (*subscriber_unlink)(ap_host_context *ctx, ap_str identity_kind,
+                                   ap_str identity_value, ap_str reference);
+    /* Applies `update` to the subscriber linked to its identity (one named
+     * after the identity is created when none is). *out_applied is 1, or 0
+     * when the update is older than the last applied (as_of_ns).
+     * AP_ERR_INVALID_ARGUMENT for an unknown tier or status. */
+    ap_status (*subscription_update)(ap_host_context *ctx,
+                                     const ap_subscription_update *update,
+                                     uint32_t *out_applied);
+    /* Calls `fn` with the subscriber linked to the identity, or returns
+     * AP_ERR_NOT_FOUND. */
+    ap_status (*subscriber_get)(ap_host_context *ctx, ap_str identity_kind,
+                                ap_str identity_value, ap_subscriber_fn fn,
+                                void *user);
 } ap_host_api;
 
 /* ===== The plugin table ================================================== */

@@ -15,10 +15,12 @@ public struct PluginDescriptor: Sendable {
     public var configSchema: String
     /// Hosts the plugin may reach through the host's HTTP/WebSocket services.
     public var networkHosts: [String]
+    /// Host services that need the operator's trust (subscriptions).
+    public var services: ServicePermissions
 
     public init(id: String, name: String, version: String, vendor: String = "", description: String = "",
                 configSchema: String = #"{"type": "object", "additionalProperties": false}"#,
-                networkHosts: [String] = []) {
+                networkHosts: [String] = [], services: ServicePermissions = []) {
         self.id = id
         self.name = name
         self.version = version
@@ -26,6 +28,7 @@ public struct PluginDescriptor: Sendable {
         self.description = description
         self.configSchema = configSchema
         self.networkHosts = networkHosts
+        self.services = services
     }
 
     /// The C descriptor, allocated once and never freed ([load] lifetime).
@@ -37,11 +40,12 @@ public struct PluginDescriptor: Sendable {
             return UnsafePointer(array)
         }
         var permissions: UnsafePointer<ap_permissions>?
-        if !networkHosts.isEmpty {
+        if !networkHosts.isEmpty || !services.isEmpty {
             let value = UnsafeMutablePointer<ap_permissions>.allocate(capacity: 1)
             value.initialize(to: ap_permissions(
                 struct_size: UInt32(MemoryLayout<ap_permissions>.size),
-                network_hosts: permanentArray(networkHosts), network_host_count: networkHosts.count))
+                network_hosts: permanentArray(networkHosts), network_host_count: networkHosts.count,
+                services: services.rawValue))
             permissions = UnsafePointer(value)
         }
         let descriptor = UnsafeMutablePointer<ap_plugin_descriptor>.allocate(capacity: 1)

@@ -41,6 +41,12 @@ public final class TestHost {
     /// Answers the plugins' HTTP requests (a fake platform, or a closure).
     /// nil: the host offers no HTTP service, as a host before it did.
     public var httpHandler: ((HTTPRequest) -> Result<HTTPResponse, PluginError>)?
+    /// The tiers a subscription may name, and the one a subscriber without a
+    /// paid subscription receives (the tenant's distribution tiers).
+    public var subscriptionTiers: Set<String> = ["premium", "basic", "free"]
+    public var unpaidTier = "free"
+    /// The tenant's subscribers (one tenant per TestHost).
+    public internal(set) var subscriptions = TestSubscriptions()
     /// Every HTTP request the host accepted, in order.
     public private(set) var httpRequests: [HTTPRequest] = []
     /// Requests refused because the plugin does not declare their host.
@@ -60,7 +66,9 @@ public final class TestHost {
     /// services find their TestHost through the context.
     nonisolated(unsafe) private static let api: UnsafePointer<ap_host_api> = {
         let api = UnsafeMutablePointer<ap_host_api>.allocate(capacity: 1)
-        api.initialize(to: TestHost.makeAPI())
+        var table = TestHost.makeAPI()
+        TestHost.subscriptionServices(&table)
+        api.initialize(to: table)
         return UnsafePointer(api)
     }()
 
@@ -118,8 +126,8 @@ public final class TestHost {
     /// Everything an instance saved, by key.
     public func state(of instance: TestInstance) -> [String: [UInt8]] { instance.context.state }
 
-    func context(tenant: String, instance: String, networkHosts: [String] = []) -> TestContext {
-        let context = TestContext(host: self, tenant: tenant, instance: instance, networkHosts: networkHosts)
+    func context(tenant: String, instance: String, networkHosts: [String] = [], services: ServicePermissions = []) -> TestContext {
+        let context = TestContext(host: self, tenant: tenant, instance: instance, networkHosts: networkHosts, services: services)
         contexts.append(context)
         return context
     }
@@ -218,7 +226,9 @@ public final class TestHost {
                 for (i, byte) in digest.enumerated() { out[i] = byte }
                 outLength?.pointee = digest.count
                 return ap_status(AP_OK)
-            })
+            },
+            // Filled in by subscriptionServices (TestSubscriptions.swift).
+            subscriber_link: nil, subscriber_unlink: nil, subscription_update: nil, subscriber_get: nil)
     }
 }
 
@@ -231,15 +241,18 @@ final class TestContext {
     let secrets: [String: String]
     /// The network hosts the plugin declares ("*.example.com" matches subdomains).
     let networkHosts: [String]
+    /// The host services the plugin asked for in its descriptor.
+    let services: ServicePermissions
     /// Set when the instance is destroyed; its timers never fire again.
     var isDestroyed = false
 
-    init(host: TestHost, tenant: String, instance: String, networkHosts: [String]) {
+    init(host: TestHost, tenant: String, instance: String, networkHosts: [String], services: ServicePermissions) {
         self.host = host
         self.tenant = tenant
         self.instance = instance
         self.secrets = host.secrets
         self.networkHosts = networkHosts
+        self.services = services
     }
 
     /// Whether the plugin declares the URL's host, as the real host checks.
@@ -271,6 +284,8 @@ public final class TestPlugin {
     public let schema: JSONSchema
     /// The network hosts the descriptor declares.
     public let networkHosts: [String]
+    /// The host services the descriptor asks for.
+    public let services: ServicePermissions
 
     init(table: UnsafePointer<ap_plugin_api>, host: TestHost) throws {
         self.table = table
@@ -281,6 +296,10 @@ public final class TestPlugin {
         capabilities = UnsafeBufferPointer(start: descriptor.capabilities, count: descriptor.capability_count).map(\.string)
         networkHosts = descriptor.permissions.map { permissions in
             UnsafeBufferPointer(start: permissions.pointee.network_hosts, count: permissions.pointee.network_host_count).map(\.string)
+        } ?? []
+        services = descriptor.permissions.map { permissions in
+            let end = MemoryLayout<ap_permissions>.offset(of: \.services)! + MemoryLayout<UInt64>.size
+            return Int(permissions.pointee.struct_size) >= end ? ServicePermissions(rawValue: permissions.pointee.services) : []
         } ?? []
         do {
             schema = try JSONSchema(parsing: descriptor.config_schema_json.string)
@@ -298,7 +317,7 @@ public final class TestPlugin {
         guard violations.isEmpty else {
             throw PluginError.invalidConfig(violations.map(\.description).joined(separator: "; "))
         }
-        let context = host.context(tenant: tenant, instance: instance, networkHosts: networkHosts)
+        let context = host.context(tenant: tenant, instance: instance, networkHosts: networkHosts, services: services)
         var err = TestHost.emptyError()
         var raw: OpaquePointer?
         let status = withAPStr(tenant) { tenant in
