@@ -69,6 +69,7 @@ let package = Package(
         // Tiers, templates and the outbox's dispatch of signals, exits, summaries and alerts to channel plugins.
         .target(name: "Distribution", dependencies: [
             "PluginRuntime", "Strategy",
+            "Subscriptions",  // subscribers' destinations and tiers
             .product(name: "AlphaPlusSDK", package: "swift"),  // Delivery and RateLimit
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
@@ -108,7 +109,7 @@ let package = Package(
             "PluginRuntime", "HostConfig", "Strategy", "Backtesting", "BacktestReport", "Indicators", "MarketData", "OrderBook",
             "Store",
             "HTTPClient",  // doctor reports libcurl's version
-            "Distribution",
+            "Distribution", "Subscriptions",
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
@@ -265,14 +266,15 @@ let package = Package(
             .product(name: "AlphaPlusFeeds", package: "swift"),
         ]),
         .testTarget(name: "StoreTests", dependencies: [
-            "Store", "Strategy", "SharedTestData",
+            "Store", "Strategy", "SharedTestData", "Subscriptions",
             "PluginRuntime", .product(name: "CAlphaPlus", package: "swift"),  // plugin state through the services table
+            .product(name: "AlphaPlusSDK", package: "swift"),  // reading the subscription services' answers
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "DistributionTests", dependencies: [
-            "Distribution", "Store", "PluginRuntime", "HostConfig", "Strategy", "SharedTestData",
+            "Distribution", "Store", "PluginRuntime", "HostConfig", "Strategy", "SharedTestData", "Subscriptions",
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,5 @@
+import AlphaPlusJSON
+
 /// What a delivery is about.
 public enum MessageKind: String, Sendable, CaseIterable, Codable {
     case signal, outcome, summary, alert
@@ -24,11 +26,14 @@ public struct DistributionSettings: Sendable, Equatable {
     public var dailySummary: DailySummarySettings
     /// Destination ids that receive operator alerts.
     public var alertsTo: [String]
+    /// Deliveries to the tenant's subscribers (`subscribers:`), nil: none.
+    public var subscribers: SubscriberDeliverySettings?
 
     public init(tierDelaysNs: [String: Int64] = DistributionSettings.defaultTierDelays,
                 templates: [String: [MessageKind: MessageTemplate]] = [:], destinations: [DestinationSettings] = [],
                 maxAttempts: Int = 8, backoff: BackoffPolicy = BackoffPolicy(),
-                dailySummary: DailySummarySettings = DailySummarySettings(), alertsTo: [String] = []) {
+                dailySummary: DailySummarySettings = DailySummarySettings(), alertsTo: [String] = [],
+                subscribers: SubscriberDeliverySettings? = nil) {
         self.tierDelaysNs = tierDelaysNs
         self.templates = templates
         self.destinations = destinations
@@ -36,6 +41,12 @@ public struct DistributionSettings: Sendable, Equatable {
         self.backoff = backoff
         self.dailySummary = dailySummary
         self.alertsTo = alertsTo
+        self.subscribers = subscribers
+    }
+
+    /// The channel instances the destinations and subscribers use.
+    public var channelInstances: Set<String> {
+        Set(destinations.map(\.channel) + (subscribers?.channels.map(\.channel) ?? []))
     }
 
     /// The tier's delay; 0 for a tier not configured (config checks every
@@ -62,6 +73,43 @@ public struct DestinationSettings: Sendable, Equatable {
         self.channel = channel
         self.tier = tier
         self.targetJSON = targetJSON
+    }
+}
+
+/// `distribution.subscribers`: each subscriber's linked identities become
+/// destinations of their own, with the tier the subscriber receives when
+/// the message is made.
+public struct SubscriberDeliverySettings: Sendable, Equatable {
+    /// What a subscriber without a paid subscription receives.
+    public var unpaidTier: String
+    public var channels: [SubscriberChannel]
+
+    public init(unpaidTier: String, channels: [SubscriberChannel]) {
+        self.unpaidTier = unpaidTier
+        self.channels = channels
+    }
+}
+
+/// One channel instance that delivers to subscribers' identities of one kind:
+/// the target is `{"<targetKey>": <identity value>}` (a number when the value
+/// is an integer, as Telegram chat ids are).
+public struct SubscriberChannel: Sendable, Equatable {
+    public var channel: String
+    public var identityKind: String
+    public var targetKey: String
+
+    public init(channel: String, identityKind: String, targetKey: String) {
+        self.channel = channel
+        self.identityKind = identityKind
+        self.targetKey = targetKey
+    }
+
+    /// The destination id of one identity: "<channel>:<kind>:<value>".
+    public func destinationID(value: String) -> String { "\(channel):\(identityKind):\(value)" }
+
+    public func targetJSON(value: String) -> String {
+        let key = JSONValue.string(targetKey).jsonText
+        return Int64(value) != nil ? "{\(key): \(value)}" : "{\(key): \(JSONValue.string(value).jsonText)}"
     }
 }
 

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import PluginRuntime
 import Strategy
+import Subscriptions
 
 /// A tenant's distribution settings.
 public struct TenantDistribution: Sendable {
@@ -80,6 +81,8 @@ public final class Distributor: @unchecked Sendable {
     let logger: Logger
     let tenants: [String: DistributionSettings]
     let endpoints: [ChannelAddress: ChannelEndpoint]
+    /// Tenants' subscribers, for the tenants with `subscribers:` settings.
+    let subscriptions: SubscriptionStorage?
 
     // Queue-confined state.
     var destinations: [DestinationKey: DestinationState] = [:]
@@ -109,8 +112,9 @@ public final class Distributor: @unchecked Sendable {
     /// `endpoints` has every channel instance the tenants' destinations
     /// name; a destination whose channel is missing there waits.
     public init(tenants: [TenantDistribution], outbox: OutboxStorage, endpoints: [ChannelAddress: ChannelEndpoint],
-                clock: DistributionClock, options: DistributorOptions = DistributorOptions(),
+                clock: DistributionClock, subscriptions: SubscriptionStorage? = nil, options: DistributorOptions = DistributorOptions(),
                 logger: Logger = Logger(label: "alphaplus.distribution")) {
+        self.subscriptions = subscriptions
         self.tenants = Dictionary(tenants.map { ($0.tenant, $0.settings) }, uniquingKeysWith: { first, _ in first })
         self.outbox = outbox
         self.endpoints = endpoints
@@ -144,7 +148,7 @@ public final class Distributor: @unchecked Sendable {
             }
             var registrations: [DestinationRegistration] = []
             for (tenant, settings) in tenants.sorted(by: { $0.key < $1.key }) {
-                for destination in settings.destinations {
+                for destination in settings.destinations + subscriberDestinations(tenant: tenant, atNs: now) {
                     registrations.append(DestinationRegistration(tenant: tenant, id: destination.id, channel: destination.channel,
                                                                  tier: destination.tier, targetJSON: destination.targetJSON))
                 }
@@ -232,7 +236,9 @@ public final class Distributor: @unchecked Sendable {
     /// template, not before the event's time plus the tier's delay.
     func fanOut(tenant: String, kind: MessageKind, subject: String, eventNs: Int64, fields: MessageFields) -> [NewDelivery] {
         guard let settings = tenants[tenant] else { return [] }
-        return settings.destinations.map { destination in
+        let subscribers = subscriberDestinations(tenant: tenant, atNs: eventNs)
+        register(subscribers, tenant: tenant)
+        return (settings.destinations + subscribers).map { destination in
             let message = settings.template(tier: destination.tier, kind: kind).message(fields, tier: destination.tier)
             return NewDelivery(tenant: tenant, destination: destination.id, tier: destination.tier, kind: kind, subject: subject,
                                text: message.text, payloadJSON: message.payloadJSON,
@@ -259,6 +265,57 @@ public final class Distributor: @unchecked Sendable {
             logger.error("outbox: the store refused \(all.count) deliveries (kept in memory, tried again in 1 s): \(error)")
             unstored = all
             clock.wake(atNs: now + 1_000_000_000, later { $0.store([]) })
+        }
+    }
+
+    // MARK: - Subscribers
+
+    /// One destination per identity linked to a subscriber, for each channel
+    /// in the tenant's `subscribers:` settings, with the tier the subscriber
+    /// receives at `atNs`: a chat that is not linked receives nothing, and
+    /// only a paying subscriber's chats receive a paid tier. A store that
+    /// cannot be read gives none (logged): the configured destinations
+    /// still receive the message.
+    func subscriberDestinations(tenant: String, atNs: Int64) -> [DestinationSettings] {
+        guard let subscriptions, let settings = tenants[tenant]?.subscribers, !settings.channels.isEmpty else { return [] }
+        let records: [SubscriberRecord]
+        do { records = try subscriptions.subscribers(tenant: tenant) } catch {
+            tally.storeErrors += 1
+            logger.error("outbox: tenant \(tenant): subscribers cannot be read, none receives this message: \(error)")
+            return []
+        }
+        var destinations: [DestinationSettings] = []
+        for record in records {
+            let tier = record.tier(atNs: atNs, unpaidTier: settings.unpaidTier)
+            for channel in settings.channels {
+                for identity in record.identities(of: channel.identityKind) {
+                    destinations.append(DestinationSettings(id: channel.destinationID(value: identity.value), channel: channel.channel,
+                                                            tier: tier, targetJSON: channel.targetJSON(value: identity.value)))
+                }
+            }
+        }
+        return destinations
+    }
+
+    /// Registers subscriber destinations not seen before, so their rows
+    /// have a destination to wait in.
+    private func register(_ subscribers: [DestinationSettings], tenant: String) {
+        let new = subscribers.filter { destinations[DestinationKey(tenant: tenant, id: $0.id)]?.configured != true }
+        guard !new.isEmpty else { return }
+        do {
+            let registrations = new.map {
+                DestinationRegistration(tenant: tenant, id: $0.id, channel: $0.channel, tier: $0.tier, targetJSON: $0.targetJSON)
+            }
+            for stored in try outbox.registerDestinations(registrations, atNs: clock.nowNs())
+            where registrations.contains(where: { $0.tenant == stored.tenant && $0.id == stored.id }) {
+                let key = DestinationKey(tenant: stored.tenant, id: stored.id)
+                let state = DestinationState(key: key, stored: stored, configured: true)
+                if let old = destinations[key] { old.queue.forEach(state.insert) }
+                destinations[key] = state
+            }
+        } catch {
+            tally.storeErrors += 1
+            logger.error("outbox: tenant \(tenant): \(new.count) subscriber destinations cannot be registered: \(error)")
         }
     }
 

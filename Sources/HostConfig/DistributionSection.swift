@@ -10,7 +10,8 @@ enum DistributionSection {
     static func isIdentifier(_ text: String) -> Bool { text.wholeMatch(of: #/[a-z0-9][a-z0-9_-]{0,62}/#) != nil }
 
     static func parse(_ node: YAMLDocument, instances: [String]) throws(ConfigError) -> DistributionSettings {
-        let fields = try node.mapping(allowed: ["tiers", "templates", "destinations", "max_attempts", "backoff", "daily_summary", "alerts_to"])
+        let fields = try node.mapping(allowed: ["tiers", "templates", "destinations", "max_attempts", "backoff", "daily_summary", "alerts_to",
+                                                   "subscribers"])
         var settings = DistributionSettings()
         if let tiers = fields["tiers"] { settings.tierDelaysNs = try parseTiers(tiers) }
         let tierNames = settings.tierDelaysNs.keys.sorted()
@@ -51,7 +52,38 @@ enum DistributionSection {
                 settings.alertsTo.append(id)
             }
         }
+        if let subscribers = fields["subscribers"] {
+            settings.subscribers = try parseSubscribers(subscribers, tiers: tierNames, instances: instances)
+        }
         return settings
+    }
+
+    /// `subscribers: { unpaid_tier: free, deliver: [ { channel: telegram, identity: telegram_chat, target_key: chat_id } ] }`
+    private static func parseSubscribers(_ node: YAMLDocument, tiers: [String], instances: [String]) throws(ConfigError) -> SubscriberDeliverySettings {
+        let fields = try node.mapping(allowed: ["unpaid_tier", "deliver"])
+        guard let tierNode = fields["unpaid_tier"] else { throw node.error("subscribers is missing field 'unpaid_tier' (the tier of subscribers who do not pay, e.g. free)") }
+        let unpaid = try tierNode.string()
+        try check(unpaid, in: tiers, what: "tier", at: tierNode)
+        var channels: [SubscriberChannel] = []
+        for item in try fields["deliver"]?.sequence() ?? [] {
+            let entry = try item.mapping(allowed: ["channel", "identity", "target_key"])
+            for required in ["channel", "identity", "target_key"] where entry[required] == nil {
+                throw item.error("subscribers.deliver entry is missing field '\(required)'")
+            }
+            let channel = try entry["channel"]!.string()
+            try check(channel, in: instances, what: "channel instance", at: entry["channel"]!)
+            let kind = try entry["identity"]!.string()
+            guard kind.utf8.count <= 32, kind.wholeMatch(of: #/[a-z0-9_]+/#) != nil else {
+                throw entry["identity"]!.error("identity kind '\(kind)' is not 1-32 characters of a-z, 0-9 and '_' (e.g. telegram_chat)")
+            }
+            let key = try entry["target_key"]!.string()
+            guard !key.isEmpty else { throw entry["target_key"]!.error("target_key is empty (the target field the channel reads, e.g. chat_id)") }
+            guard !channels.contains(where: { $0.channel == channel && $0.identityKind == kind }) else {
+                throw item.error("subscribers.deliver names channel \(channel) with identity \(kind) twice")
+            }
+            channels.append(SubscriberChannel(channel: channel, identityKind: kind, targetKey: key))
+        }
+        return SubscriberDeliverySettings(unpaidTier: unpaid, channels: channels)
     }
 
     private static func parseTiers(_ node: YAMLDocument) throws(ConfigError) -> [String: Int64] {

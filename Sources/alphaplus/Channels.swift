@@ -3,6 +3,8 @@ import Distribution
 import HostConfig
 import Logging
 import PluginRuntime
+import Store
+import Subscriptions
 
 /// How one configured instance came out.
 enum InstanceCreation {
@@ -46,13 +48,25 @@ func distributions(_ tenants: [TenantConfig]) -> [TenantDistribution] {
     tenants.compactMap { tenant in tenant.distribution.map { TenantDistribution(tenant: tenant.id, settings: $0) } }
 }
 
+/// Subscribers are kept in the store; each tenant with a
+/// `distribution.subscribers` section lets its plugins change them within
+/// its tiers.
+func enableSubscriptions(_ services: HostServices, store: SignalStore, tenants: [TenantConfig]) {
+    var policies: [String: SubscriptionPolicy] = [:]
+    for tenant in tenants {
+        guard let distribution = tenant.distribution, let subscribers = distribution.subscribers else { continue }
+        policies[tenant.id] = SubscriptionPolicy(tiers: Set(distribution.tierDelaysNs.keys), unpaidTier: subscribers.unpaidTier)
+    }
+    services.setSubscriptions(store, policies: policies)
+}
+
 /// The channel instances the tenants' destinations name, as the
 /// distributor reaches them.
 func channelEndpoints(_ tenants: [TenantConfig], creations: [ChannelAddress: InstanceCreation],
                       logger: Logger) -> [ChannelAddress: ChannelEndpoint] {
     var endpoints: [ChannelAddress: ChannelEndpoint] = [:]
     for tenant in tenants {
-        for channel in Set(tenant.distribution?.destinations.map(\.channel) ?? []) {
+        for channel in tenant.distribution?.channelInstances ?? [] {
             let address = ChannelAddress(tenant: tenant.id, instance: channel)
             switch creations[address] {
             case .created(let instance) where instance.isChannel:

@@ -124,11 +124,12 @@ struct OutboxCommand: ParsableCommand {
             registry.discover(folders: config.pluginFolders)
             let (tenants, errors) = TenantConfig.loadAll(folder: config.tenantsFolder)
             for error in errors { logger.error("tenant configuration refused: \(error)") }
+            enableSubscriptions(services, store: store, tenants: tenants)
             // Only the channel instances: nothing else runs.
             var creations: [ChannelAddress: InstanceCreation] = [:]
             var created: [PluginInstance] = []
             for tenant in tenants {
-                let channels = Set(tenant.distribution?.destinations.map(\.channel) ?? [])
+                let channels = tenant.distribution?.channelInstances ?? []
                 for instance in tenant.instances where channels.contains(instance.id) {
                     let creation = createInstance(instance, of: tenant, registry: registry, services: services, logger: logger)
                     creations[ChannelAddress(tenant: tenant.id, instance: instance.id)] = creation
@@ -137,7 +138,7 @@ struct OutboxCommand: ParsableCommand {
             }
             let distributor = Distributor(tenants: distributions(tenants), outbox: store,
                                           endpoints: channelEndpoints(tenants, creations: creations, logger: logger), clock: WallClock(),
-                                          options: DistributorOptions(dailySummaries: false))
+                                          subscriptions: store, options: DistributorOptions(dailySummaries: false))
             do { try distributor.start() } catch { throw ValidationError("the outbox cannot start: \(error)") }
             let report = distributor.drain(timeout: timeout)
             distributor.stop()

@@ -44,6 +44,7 @@ struct Run: ParsableCommand {
 
         let (tenants, errors) = TenantConfig.loadAll(folder: config.tenantsFolder)
         for error in errors { logger.error("tenant configuration refused: \(error)") }
+        enableSubscriptions(services, store: store, tenants: tenants)
         // Create every instance first, then the strategies, then start the
         // connectors: no frame arrives before its strategy exists.
         var instances: [(instance: PluginInstance, config: InstanceConfig, tenant: TenantConfig)] = []
@@ -58,7 +59,8 @@ struct Run: ParsableCommand {
         // Distribution: signals and exits go to the outbox through a queue
         // (no I/O on the market thread) and out to the channel instances.
         let distributor = Distributor(tenants: distributions(tenants), outbox: store,
-                                      endpoints: channelEndpoints(tenants, creations: creations, logger: logger), clock: WallClock())
+                                      endpoints: channelEndpoints(tenants, creations: creations, logger: logger), clock: WallClock(),
+                                      subscriptions: store)
         do { try distributor.start() } catch {
             throw ValidationError("the outbox cannot start: \(error)")
         }

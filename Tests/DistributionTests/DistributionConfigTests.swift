@@ -111,6 +111,24 @@ final class DistributionConfigTests: XCTestCase {
         assertRefused("distribution:\n  daily_summary: { enabled: yes please }\n", line: 13, "expected true or false")
         assertRefused("distribution:\n  destinations:\n    - { id: a, channel: tg, tier: free, target: {} }\n  alerts_to: [b]\n", line: 15,
                       "destination 'b' does not exist", "destinations: a")
+        assertRefused("distribution:\n  subscribers: { deliver: [] }\n", line: 13, "subscribers is missing field 'unpaid_tier'")
+        assertRefused("distribution:\n  subscribers: { unpaid_tier: fre }\n", line: 13, "tier 'fre' does not exist", "did you mean 'free'?")
+        assertRefused("distribution:\n  subscribers:\n    unpaid_tier: free\n    deliver:\n      - { channel: tgg, identity: telegram_chat, target_key: chat_id }\n",
+                      line: 16, "channel instance 'tgg' does not exist", "did you mean 'tg'?")
+        assertRefused("distribution:\n  subscribers:\n    unpaid_tier: free\n    deliver:\n      - { channel: tg, identity: Telegram, target_key: chat_id }\n",
+                      line: 16, "identity kind 'Telegram' is not 1-32 characters")
+        assertRefused("distribution:\n  subscribers:\n    unpaid_tier: free\n    deliver:\n      - { channel: tg, identity: telegram_chat }\n",
+                      line: 16, "subscribers.deliver entry is missing field 'target_key'")
+    }
+
+    func testTheSubscribersSectionLoads() throws {
+        let settings = try XCTUnwrap(load("distribution:\n  subscribers:\n    unpaid_tier: basic\n    deliver:\n      - { channel: tg, identity: telegram_chat, target_key: chat_id }\n").distribution)
+        XCTAssertEqual(settings.subscribers, SubscriberDeliverySettings(unpaidTier: "basic", channels: [
+            SubscriberChannel(channel: "tg", identityKind: "telegram_chat", targetKey: "chat_id"),
+        ]))
+        XCTAssertEqual(settings.channelInstances, ["tg"])
+        XCTAssertEqual(settings.subscribers?.channels[0].targetJSON(value: "-100123"), #"{"chat_id": -100123}"#)
+        XCTAssertEqual(settings.subscribers?.channels[0].targetJSON(value: "@name"), #"{"chat_id": "@name"}"#)
     }
 
     func testSecretsAreReferencesResolvedWhenAsked() throws {

@@ -156,7 +156,7 @@ final class Harness {
                      options: DistributorOptions = DistributorOptions(randomSeed: 7)) throws -> Distributor {
         let endpoints = try endpoints ?? [ChannelAddress(tenant: "t", instance: "chat"): .live(channel())]
         let distributor = Distributor(tenants: [TenantDistribution(tenant: "t", settings: settings)], outbox: store,
-                                      endpoints: endpoints, clock: clock, options: options, logger: logger)
+                                      endpoints: endpoints, clock: clock, subscriptions: store, options: options, logger: logger)
         try distributor.start()
         distributors.append(distributor)
         return distributor

@@ -13,7 +13,7 @@ final class PluginStateTests: XCTestCase {
     /// One instance's context; released when the test ends.
     private func instance(_ services: HostServices, tenant: String = "t1", plugin: String = "com.test.state",
                           instance: String = "i1") throws -> OpaquePointer {
-        let context = try services.instanceContext(pluginID: plugin, tenantID: tenant, instanceID: instance, secrets: [:], networkHosts: [])
+        let context = try services.instanceContext(pluginID: plugin, tenantID: tenant, instanceID: instance, secrets: [:], networkHosts: [], servicePermissions: 0)
         addTeardownBlock { services.release(context) }
         return context.opaque
     }
@@ -103,7 +103,7 @@ final class PluginStateTests: XCTestCase {
         let storage = FailingStorage()
         storage.failing = true
         let services = HostServices(state: storage)
-        XCTAssertThrowsError(try services.instanceContext(pluginID: "p", tenantID: "t", instanceID: "i", secrets: [:], networkHosts: []))
+        XCTAssertThrowsError(try services.instanceContext(pluginID: "p", tenantID: "t", instanceID: "i", secrets: [:], networkHosts: [], servicePermissions: 0))
     }
 
     // MARK: The services table, as a plugin calls it

@@ -53,6 +53,9 @@ public struct Subscriber: Sendable, Equatable {
                   periodEndNs: info.period_end_ns, graceUntilNs: info.grace_until_ns, identities: identities)
     }
 
+    /// Reads the C struct a host lent (hosts' tests).
+    public static func from(_ raw: UnsafePointer<ap_subscriber_info>) -> Subscriber { Subscriber(raw) }
+
     /// Lends the subscriber as its C struct (hosts and test hosts).
     public func withCInfo<R>(_ body: (UnsafePointer<ap_subscriber_info>) throws -> R) rethrows -> R {
         let texts = [id, tier, paidTier, status] + identities.flatMap { [$0.kind, $0.value] }

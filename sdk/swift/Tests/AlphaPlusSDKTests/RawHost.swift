@@ -43,7 +43,8 @@ enum RawHost {
             secret_get: { _, _, _, _ in ap_status(AP_ERR_NOT_FOUND) },
             metric_record: { _, _, _, _ in },
             emit_event: { _, _ in ap_status(AP_ERR_UNSUPPORTED) },
-            http_request: nil, http_cancel: nil, ws_connect: nil, ws_send: nil, ws_close: nil, crypto_hmac: nil)
+            http_request: nil, http_cancel: nil, ws_connect: nil, ws_send: nil, ws_close: nil, crypto_hmac: nil,
+            subscriber_link: nil, subscriber_unlink: nil, subscription_update: nil, subscriber_get: nil)
     }
 }
 
