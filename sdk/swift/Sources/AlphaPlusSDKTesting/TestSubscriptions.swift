@@ -124,6 +124,7 @@ extension TestHost {
         }
         api.subscriber_link = { ctx, subscriber, kind, value, _, fn, user in
             guard let context = permitted(ctx) else { return ap_status(AP_ERR_PERMISSION_DENIED) }
+            if let failure = context.host.subscriptionFailure { return failure }
             guard let identity = identity(kind, value),
                   subscriber.len == 0 || TestSubscriptions.validID(subscriber.string) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
             let host = context.host
@@ -133,11 +134,13 @@ extension TestHost {
         }
         api.subscriber_unlink = { ctx, kind, value, _ in
             guard let context = permitted(ctx) else { return ap_status(AP_ERR_PERMISSION_DENIED) }
+            if let failure = context.host.subscriptionFailure { return failure }
             guard let identity = identity(kind, value) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
             return context.host.subscriptions.unlink(identity) ? ap_status(AP_OK) : ap_status(AP_ERR_NOT_FOUND)
         }
         api.subscription_update = { ctx, raw, applied in
             guard let context = permitted(ctx) else { return ap_status(AP_ERR_PERMISSION_DENIED) }
+            if let failure = context.host.subscriptionFailure { return failure }
             let change = SubscriptionChange.from(raw!)
             let host = context.host
             guard TestSubscriptions.valid(change.identity), change.tier.map(host.subscriptionTiers.contains) ?? true,
@@ -148,6 +151,7 @@ extension TestHost {
         }
         api.subscriber_get = { ctx, kind, value, fn, user in
             guard let context = permitted(ctx) else { return ap_status(AP_ERR_PERMISSION_DENIED) }
+            if let failure = context.host.subscriptionFailure { return failure }
             guard let identity = identity(kind, value) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
             guard let subscriber = context.host.subscriber(for: identity) else { return ap_status(AP_ERR_NOT_FOUND) }
             subscriber.withCInfo { fn?(user, $0) }
