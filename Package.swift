@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "ap-channel-discord", type: .dynamic, targets: ["ChannelDiscordEntry"]),
         .library(name: "ap-channel-telegram", type: .dynamic, targets: ["ChannelTelegramEntry"]),
         .library(name: "ap-channel-twitter", type: .dynamic, targets: ["ChannelTwitterEntry"]),
+        .library(name: "ap-webhook-stripe", type: .dynamic, targets: ["WebhookStripeEntry"]),
     ],
     dependencies: [
         // The SDK, used by path exactly as a third-party plugin uses it.
@@ -180,6 +181,13 @@ let package = Package(
         .target(name: "ChannelTwitterEntry", dependencies: ["ChannelTwitter", .product(name: "AlphaPlusSDK", package: "swift")],
                 path: "Plugins/ChannelTwitter/Entry"),
 
+        // Inbound webhooks: Stripe events to the tenant's subscribers, a logic target and an entry target.
+        .target(name: "WebhookStripe", dependencies: [
+            .product(name: "AlphaPlusSDK", package: "swift"), .product(name: "AlphaPlusJSON", package: "swift"),
+        ], path: "Plugins/WebhookStripe/Webhook"),
+        .target(name: "WebhookStripeEntry", dependencies: ["WebhookStripe", .product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Plugins/WebhookStripe/Entry"),
+
         .executableTarget(name: "ContractBench", dependencies: [
             "PluginRuntime", "ExampleSwiftHead",
             .product(name: "CAlphaPlus", package: "swift"),
@@ -304,6 +312,12 @@ let package = Package(
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["crosscheck_oauth1.py", "crosscheck_twitter_text.py"]),
+        .testTarget(name: "StripeWebhookTests", dependencies: [
+            "WebhookStripe", "SharedTestData",
+            .product(name: "AlphaPlusSDKTesting", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "Crypto", package: "swift-crypto"),  // signs test requests independently of the host's HMAC
+        ], exclude: ["crosscheck_stripe_signature.py"]),
         .testTarget(name: "HeadPluginTests", dependencies: [
             "HeadTechnical", "HeadOrderflow", "HeadRules", "AllocationCounter", "SharedTestData",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
