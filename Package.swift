@@ -189,8 +189,11 @@ let package = Package(
         ], path: "Tests/FakeChannelServers"),
         // Finds ../shared/data for the tests that read real market data.
         .target(name: "SharedTestData", dependencies: [
+            "TestRandom",
             .product(name: "Logging", package: "swift-log"),  // LogLines
         ], path: "Tests/SharedTestData"),
+        // SplitMix64, without XCTest, so that benchmarks draw the tests' random cases too.
+        .target(name: "TestRandom", path: "Tests/TestRandom"),
         // Counts heap allocations in the benchmarks (replaces malloc and co.).
         .target(name: "AllocationCounter", path: "bench/AllocationCounter"),
         // The benchmarks' clock and peak-memory reading.
