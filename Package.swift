@@ -30,6 +30,13 @@ let package = Package(
         // The store: SQLite (the system's libsqlite3) and SHA-256 for the audit chain.
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The HTTP ingress (webhooks, admin API, health, metrics) and the metrics facade it records to.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        // Hummingbird's own dependencies that the ingress names directly (fields, the bound channel, graceful shutdown).
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Tenants' subscribers: identities, paid tiers and the rules that change them.
@@ -106,9 +113,23 @@ let package = Package(
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The host's HTTP ingress: webhooks to plugin instances, the admin API, health, readiness and metrics.
+        .target(name: "Ingress", dependencies: [
+            "PluginRuntime", "Store", "Strategy", "Distribution",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Crypto", package: "swift-crypto"),  // admin tokens are compared as SHA-256 digests
+            .product(name: "AlphaPlusSDK", package: "swift"),  // WebhookRequest and WebhookResponse
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "AlphaPlusFeeds", package: "swift"),  // UTCTime
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "alphaplus", dependencies: [
             "PluginRuntime", "HostConfig", "Strategy", "Backtesting", "BacktestReport", "Indicators", "MarketData", "OrderBook",
-            "Store",
+            "Store", "Ingress",
             "HTTPClient",  // doctor reports libcurl's version
             "Distribution", "Subscriptions",
             .product(name: "AlphaPlusSDK", package: "swift"),
@@ -202,8 +223,16 @@ let package = Package(
         ], path: "Tests/FakeChannelServers"),
         // Finds ../shared/data for the tests that read real market data.
         .target(name: "SharedTestData", dependencies: [
+            "TestRandom",
             .product(name: "Logging", package: "swift-log"),  // LogLines
         ], path: "Tests/SharedTestData"),
+        // SplitMix64, without XCTest, so that benchmarks draw the tests' random cases too.
+        .target(name: "TestRandom", path: "Tests/TestRandom"),
+        // Webhook and head plugins for the ingress tests, on the SDK only.
+        .target(name: "IngressTestPlugins", dependencies: [.product(name: "AlphaPlusSDK", package: "swift")],
+                path: "Tests/IngressTestPlugins"),
+        // Random and mutated query strings against the admin API's query parser (IngressTests and IngressFuzz).
+        .target(name: "IngressFuzzing", dependencies: ["Ingress", "TestRandom"], path: "Tests/IngressFuzzing"),
         // Counts heap allocations in the benchmarks (replaces malloc and co.).
         .target(name: "AllocationCounter", path: "bench/AllocationCounter"),
         // The benchmarks' clock and peak-memory reading.
@@ -230,6 +259,9 @@ let package = Package(
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "bench/DistributionBench"),
+
+        // The admin query parser fuzzed for as long as one likes (ALPHAPLUS_FUZZ_ITERATIONS, ALPHAPLUS_FUZZ_SEED).
+        .executableTarget(name: "IngressFuzz", dependencies: ["IngressFuzzing"], path: "bench/IngressFuzz"),
 
         .testTarget(name: "PluginRuntimeTests", dependencies: [
             "PluginRuntime", "HostConfig", "SharedTestData",
@@ -296,6 +328,16 @@ let package = Package(
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The HTTP ingress in process (webhooks to test plugins, the admin API against docs/admin-api.yaml) and through `alphaplus run`.
+        .testTarget(name: "IngressTests", dependencies: [
+            "Ingress", "IngressTestPlugins", "IngressFuzzing", "PluginRuntime", "Store", "Strategy", "Distribution", "HostConfig",
+            "SharedTestData", "Yams",
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "InMemoryLogging", package: "swift-log"),
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+        ], exclude: ["check_openapi.py"]),
         .testTarget(name: "ExchangePluginTests", dependencies: [
             "ExchangeSim", "ExchangeReplay", "SharedTestData", "OrderBook",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),

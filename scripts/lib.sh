@@ -20,7 +20,8 @@ HOST_PACKAGES=(zlib1g-dev libsqlite3-dev libhiredis-dev libssl-dev libcurl4-open
 # Installs the PyPI packages given (name==version) that are missing or at
 # another version. The tests cross-check against them as independent
 # implementations: OAuth 1.0a signing, twitter-text weighted length,
-# Telegram MarkdownV2 escaping, Stripe webhook signatures.
+# Telegram MarkdownV2 escaping, Stripe webhook signatures, and the admin
+# API's OpenAPI document (docs/admin-api.yaml).
 ensure_python_packages() {
     local missing=()
     for requirement in "$@"; do
@@ -32,4 +33,5 @@ ensure_python_packages() {
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "${missing[@]}"
 }
 
-CROSS_CHECK_PYTHON_PACKAGES=(oauthlib==4.0.1 twitter-text-parser==3.0.0 python-telegram-bot==22.8 stripe==16.1.0)
+CROSS_CHECK_PYTHON_PACKAGES=(oauthlib==4.0.1 twitter-text-parser==3.0.0 python-telegram-bot==22.8 stripe==16.1.0
+    openapi-spec-validator==0.9.0)

@@ -29,6 +29,8 @@ public struct HostConfig: Sendable {
     /// requests to a platform origin go to a local one instead (fakes, a
     /// proxy), path and query kept. Empty by default.
     public var endpointOverrides: [HTTPOrigin: HTTPOrigin] = [:]
+    /// The `http:` section; nil (no server) when it is absent.
+    public var http: HTTPSettings?
 
     public static func load(_ path: String) throws(ConfigError) -> HostConfig {
         let root = try YAMLDocument.load(path)
@@ -36,7 +38,7 @@ public struct HostConfig: Sendable {
         func resolve(_ relative: String) -> String {
             relative.hasPrefix("/") ? relative : base.appendingPathComponent(relative).standardizedFileURL.path
         }
-        let top = try root.mapping(allowed: ["plugins", "tenants_folder", "log_level", "store", "network"])
+        let top = try root.mapping(allowed: ["plugins", "tenants_folder", "log_level", "store", "network", "http"])
         var config = HostConfig(file: path, pluginFolders: [resolve("../plugins")], tenantsFolder: resolve("tenants"), logLevel: "info",
                                 storePath: resolve("../data/alphaplus.sqlite"))
         if let plugins = top["plugins"] {
@@ -55,6 +57,7 @@ public struct HostConfig: Sendable {
             let section = try network.mapping(allowed: ["endpoint_overrides"])
             if let overrides = section["endpoint_overrides"] { config.endpointOverrides = try endpointOverrides(overrides) }
         }
+        if let http = top["http"] { config.http = try HTTPSection.parse(http) }
         return config
     }
 
@@ -116,10 +119,13 @@ public struct TenantConfig: Sendable {
     /// The `distribution:` section: tiers, templates, destinations. Nil
     /// when the tenant distributes nothing.
     public var distribution: DistributionSettings?
+    /// `admin_token`: the tenant's bearer token for its part of the admin
+    /// API; resolved at start.
+    public var adminToken: SecretReference?
 
     public static func load(_ path: String) throws(ConfigError) -> TenantConfig {
         let root = try YAMLDocument.load(path)
-        let top = try root.mapping(allowed: ["id", "instances", "strategy", "distribution"])
+        let top = try root.mapping(allowed: ["id", "instances", "strategy", "distribution", "admin_token"])
         guard let idNode = top["id"] else { throw root.error("missing field 'id'") }
         let id = try idNode.string()
         guard id.wholeMatch(of: #/[a-z0-9][a-z0-9_-]{0,62}/#) != nil else {
@@ -169,7 +175,9 @@ public struct TenantConfig: Sendable {
         let distribution = try top["distribution"].map { node throws(ConfigError) in
             try DistributionSection.parse(node, instances: instances.map(\.id))
         }
-        return TenantConfig(file: path, id: id, instances: instances, strategy: strategy, distribution: distribution)
+        let adminToken = try top["admin_token"].map { node throws(ConfigError) in try SecretReference.parse(node, name: "admin_token") }
+        return TenantConfig(file: path, id: id, instances: instances, strategy: strategy, distribution: distribution,
+                            adminToken: adminToken)
     }
 
     /// Every `*.yaml` in the folder, in name order; each file's error is

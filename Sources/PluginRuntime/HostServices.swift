@@ -168,7 +168,8 @@ public final class HostServices: @unchecked Sendable {
         log: { raw, level, message in
             guard let context = HostServices.context(raw) else { return }
             let levels: [Logger.Level] = [.trace, .debug, .info, .warning, .error]
-            context.logger.log(level: levels[min(Int(level.rawValue), levels.count - 1)], "\(message.string)")
+            context.logger.log(level: levels[min(Int(level.rawValue), levels.count - 1)], "\(message.string)",
+                               metadata: context.requestMetadata)
         },
         now_ns: { raw in HostServices.context(raw)?.services.nowNs() ?? 0 },
         timer_start: { raw, delay, interval, fn, user, outID in
@@ -304,6 +305,9 @@ public final class HostContext: @unchecked Sendable {
     /// HTTP requests started and not yet answered to the plugin.
     private var httpRequests: Set<UInt64> = []
     private var httpReleased = false
+    /// The webhook request the instance is handling, set around its
+    /// `handle` call so the plugin's own log lines carry the request's id.
+    private var webhookRequestID: String?
 
     init(services: HostServices, pluginID: String, tenantID: String, instanceID: String, secrets: [String: String],
          networkHosts: [String], servicePermissions: UInt64, state: [String: [UInt8]]) {
@@ -324,6 +328,19 @@ public final class HostContext: @unchecked Sendable {
     }
 
     var isInstance: Bool { !instanceID.isEmpty }
+
+    /// `request_id` while a webhook request is being handled, else nil.
+    var requestMetadata: Logger.Metadata? {
+        lock.withLock { webhookRequestID.map { ["request_id": .string($0)] } }
+    }
+
+    /// Runs `body` (a webhook call, on the executor) with `requestID` in
+    /// the metadata of the plugin's log lines.
+    func handlingRequest<R>(_ requestID: String, _ body: () -> R) -> R {
+        lock.withLock { webhookRequestID = requestID }
+        defer { lock.withLock { webhookRequestID = nil } }
+        return body()
+    }
 
     var opaque: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
 

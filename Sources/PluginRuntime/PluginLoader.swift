@@ -56,6 +56,9 @@ public final class LoadedPlugin: @unchecked Sendable {
     public var rateLimits: UnsafePointer<ap_rate_limits_v1>? {
         capabilityTables[AP_CAPABILITY_RATE_LIMITS_V1]?.assumingMemoryBound(to: ap_rate_limits_v1.self)
     }
+    public var webhook: UnsafePointer<ap_webhook_v1>? {
+        capabilityTables[AP_CAPABILITY_WEBHOOK_V1]?.assumingMemoryBound(to: ap_webhook_v1.self)
+    }
 }
 
 /// Loads one plugin file conservatively: file checks before dlopen, version

@@ -157,6 +157,16 @@ extension SignalStore: OutboxStorage {
         }
     }
 
+    /// A tenant's dead letters, the most recently given up on first (by
+    /// update time, then id), at most `limit`.
+    public func deadLetters(tenant: String, limit: Int) throws -> [OutboxEntry] {
+        try checkLimit(limit)
+        return try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE tenant = ? AND state = 'dead' ORDER BY updated_at_ns DESC, id DESC LIMIT ?",
+                             arguments: [tenant, limit]).map(Self.entry)
+        }
+    }
+
     /// A dead letter back to pending with its attempts reset; the running
     /// host picks it up at its next refresh. Throws when row `id` is not dead.
     public func retryDeadLetter(id: Int64, atNs: Int64) throws {

@@ -148,7 +148,7 @@ extension SignalStore {
         }
     }
 
-    private func checkLimit(_ limit: Int) throws(StoreError) {
+    func checkLimit(_ limit: Int) throws(StoreError) {
         guard limit > 0 else { throw StoreError(store: path, message: "a page's limit must be at least 1, not \(limit)") }
     }
 

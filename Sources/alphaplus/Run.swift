@@ -4,6 +4,7 @@ import Dispatch
 import Distribution
 import Foundation
 import HostConfig
+import Ingress
 import Logging
 import MarketData
 import PluginRuntime
@@ -21,12 +22,16 @@ struct Run: ParsableCommand {
         let config = try options.load()
         bootstrapLogging(level: config.logLevel)
         let logger = Logger(label: "alphaplus")
+        // What /readyz reports (when the http section starts a server).
+        let readiness = Readiness(waitingFor: [("store", "not open yet"), ("plugins", "not loaded yet"),
+                                               ("distributor", "not started yet")])
         // Open first: instances load their key/value state from it.
         let store: SignalStore
         do { store = try SignalStore(path: config.storePath, clock: wallClockNs) } catch {
             throw ValidationError("\(error)")
         }
         logger.info("store open", metadata: ["path": "\(config.storePath)"])
+        readiness.markReady("store")
         let services = hostServices(config, store: store, logger: logger)
         // Market data: what exchange instances emit becomes candles and
         // feature frames; each frame goes to every tenant's strategy.
@@ -41,6 +46,7 @@ struct Run: ParsableCommand {
         let registry = PluginRegistry(services: services)
         registry.discover(folders: config.pluginFolders)
         logger.info("plugins loaded", metadata: ["loaded": "\(registry.plugins.count)", "refused": "\(registry.failures.count)"])
+        readiness.markReady("plugins")
 
         let (tenants, errors) = TenantConfig.loadAll(folder: config.tenantsFolder)
         for error in errors { logger.error("tenant configuration refused: \(error)") }
@@ -56,14 +62,19 @@ struct Run: ParsableCommand {
                 if case .created(let created) = creation { instances.append((created, instance, tenant)) }
             }
         }
+        // Webhooks reach the instances from here on; /readyz waits for the distributor.
+        let http = try startIngress(config, tenants: tenants, creations: creations, registry: registry, store: store,
+                                    readiness: readiness, logger: logger)
         // Distribution: signals and exits go to the outbox through a queue
         // (no I/O on the market thread) and out to the channel instances.
         let distributor = Distributor(tenants: distributions(tenants), outbox: store,
                                       endpoints: channelEndpoints(tenants, creations: creations, logger: logger), clock: WallClock(),
                                       subscriptions: store)
         do { try distributor.start() } catch {
+            http?.stop()
             throw ValidationError("the outbox cannot start: \(error)")
         }
+        readiness.markReady("distributor")
         // The host-wide halt switch: a file named HALT beside the store.
         let haltFile = (config.storePath as NSString).deletingLastPathComponent + "/HALT"
         let halt = GlobalHalt()
@@ -143,6 +154,10 @@ struct Run: ParsableCommand {
             stopSignal.wait()
         }
         logger.info("shutting down", metadata: ["instances": "\(instances.count)"])
+        // No webhook reaches an instance once it is being destroyed: the
+        // server stops first, letting the requests in progress finish.
+        readiness.markNotReady("host", reason: "shutting down")
+        http?.stop()
         // Nothing new goes out; deliveries the channels had not finished are
         // recorded as retries when their instances are destroyed.
         distributor.stop()

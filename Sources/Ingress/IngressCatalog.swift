@@ -1,0 +1,61 @@
+import PluginRuntime
+
+/// One configured instance as the ingress sees it.
+public struct IngressInstance: Sendable {
+    public enum State: Sendable {
+        case running(PluginRuntime.PluginInstance)
+        /// Not created: its secrets are not set and its tenant chose
+        /// `dry_run_without_secrets`.
+        case dryRun
+        /// Not created, for this reason (for the operator and the tenant only).
+        case failed(reason: String)
+    }
+
+    public var id: String
+    public var pluginID: String
+    public var state: State
+
+    public init(id: String, pluginID: String, state: State) {
+        self.id = id
+        self.pluginID = pluginID
+        self.state = state
+    }
+}
+
+/// One tenant: its instances and its admin token.
+public struct IngressTenant: Sendable {
+    public var id: String
+    public var instances: [IngressInstance]
+    /// Nil when the tenant has no token (only the operator reads its data).
+    public var adminToken: AdminToken?
+    public var hasStrategy: Bool
+    /// The tenant's distribution destinations, by id.
+    public var destinations: [String]
+
+    public init(id: String, instances: [IngressInstance], adminToken: AdminToken? = nil, hasStrategy: Bool = false,
+                destinations: [String] = []) {
+        self.id = id
+        self.instances = instances
+        self.adminToken = adminToken
+        self.hasStrategy = hasStrategy
+        self.destinations = destinations
+    }
+
+    func instance(_ id: String) -> IngressInstance? { instances.first { $0.id == id } }
+}
+
+/// What the ingress serves: the tenants and the plugins as `run` set them
+/// up at start.
+public struct IngressCatalog: Sendable {
+    public var tenants: [IngressTenant]
+    public var plugins: [LoadedPlugin]
+    public var refusedPlugins: [PluginLoadError]
+
+    public init(tenants: [IngressTenant], plugins: [LoadedPlugin], refusedPlugins: [PluginLoadError] = []) {
+        self.tenants = tenants
+        self.plugins = plugins
+        self.refusedPlugins = refusedPlugins
+    }
+
+    func tenant(_ id: String) -> IngressTenant? { tenants.first { $0.id == id } }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// What `/readyz` reports: named checks, each ready or waiting for a
+/// reason. Ready when every check is; `run` marks them as it starts up
+/// (store, plugins, distributor) and marks the host not ready when it
+/// begins shutting down.
+public final class Readiness: @unchecked Sendable {
+    private let lock = NSLock()
+    /// In the order given; nil when ready.
+    private var checks: [(name: String, waiting: String?)]
+
+    /// `waitingFor`: each check with why it is not ready yet.
+    public init(waitingFor checks: [(name: String, reason: String)]) {
+        self.checks = checks.map { ($0.name, $0.reason) }
+    }
+
+    public func markReady(_ name: String) { set(name, nil) }
+
+    public func markNotReady(_ name: String, reason: String) { set(name, reason) }
+
+    /// Every check, in order, with nil for ready or why it is not.
+    public var report: [(name: String, waiting: String?)] { lock.withLock { checks } }
+
+    private func set(_ name: String, _ waiting: String?) {
+        lock.withLock {
+            if let index = checks.firstIndex(where: { $0.name == name }) {
+                checks[index].waiting = waiting
+            } else {
+                checks.append((name, waiting))
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Distribution
+import Foundation
+import HostConfig
+import Ingress
+import Logging
+import PluginRuntime
+import Store
+
+/// Starts the HTTP server when the host config has an `http:` section (nil
+/// without one): webhooks to the tenants' instances as created, the admin
+/// API with the operator's and the tenants' tokens, health and readiness.
+func startIngress(_ config: HostConfig, tenants: [TenantConfig], creations: [ChannelAddress: InstanceCreation],
+                  registry: PluginRegistry, store: SignalStore, readiness: Readiness, logger: Logger) throws -> IngressServer? {
+    guard let http = config.http else { return nil }
+    let catalog = IngressCatalog(
+        tenants: tenants.map { tenant in
+            IngressTenant(
+                id: tenant.id,
+                instances: tenant.instances.map { instance in
+                    let state: IngressInstance.State = switch creations[ChannelAddress(tenant: tenant.id, instance: instance.id)] {
+                    case .created(let created): .running(created)
+                    case .dryRun: .dryRun
+                    case .failed(let reason): .failed(reason: reason)
+                    case nil: .failed(reason: "not created")
+                    }
+                    return IngressInstance(id: instance.id, pluginID: instance.plugin, state: state)
+                },
+                adminToken: adminToken(tenant.adminToken, of: "tenant \(tenant.id) (\(tenant.file))", logger: logger),
+                hasStrategy: tenant.strategy != nil,
+                destinations: tenant.distribution?.destinations.map(\.id) ?? [])
+        },
+        plugins: registry.plugins, refusedPlugins: registry.failures)
+    let operatorToken = adminToken(http.adminToken, of: "the operator (\(config.file))", logger: logger)
+    if operatorToken == nil, !catalog.tenants.contains(where: { $0.adminToken != nil }) {
+        logger.notice("http: admin API disabled: no token configured (http.admin_token, or a tenant's admin_token)")
+    }
+    let server = IngressServer(
+        settings: IngressSettings(host: http.host, port: http.port, maxBodyBytes: http.maxBodyBytes,
+                                  requestDeadline: .milliseconds(http.requestDeadlineMs), operatorToken: operatorToken),
+        catalog: catalog, store: store, readiness: readiness,
+        // The Prometheus exposition comes with the metrics backend; until one is set up /metrics says so (503).
+        metricsText: nil)
+    do { try server.start() } catch { throw ValidationError("\(error)") }
+    return server
+}
+
+/// The token a reference names, or nil (with a notice) when it names none
+/// or is unset: a missing token disables that part of the admin API, it
+/// does not stop the host.
+private func adminToken(_ reference: SecretReference?, of owner: String, logger: Logger) -> AdminToken? {
+    guard let reference else { return nil }
+    guard let value = reference.resolve(environment: ProcessInfo.processInfo.environment) else {
+        logger.notice("http: the admin token of \(owner), \(reference), is not set: that token is disabled")
+        return nil
+    }
+    return AdminToken(value)
+}
