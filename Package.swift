@@ -115,7 +115,7 @@ let package = Package(
         ]),
         // The host's HTTP ingress: webhooks to plugin instances, the admin API, health, readiness and metrics.
         .target(name: "Ingress", dependencies: [
-            "PluginRuntime", "Store", "Strategy", "Distribution",
+            "PluginRuntime", "Store", "Strategy", "Distribution", "Subscriptions",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -324,6 +324,8 @@ let package = Package(
         .testTarget(name: "DistributionFaultTests", dependencies: [
             "Distribution", "Store", "PluginRuntime", "HostConfig", "HTTPClient", "Strategy", "FakeChannelServers", "SharedTestData",
             "ChannelTwitter",  // OAuth1Credentials for FakeX, TwitterText to weigh the Tweets
+            "Subscriptions",
+            .product(name: "Crypto", package: "swift-crypto"),  // signing Stripe events and Telegram deep links
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "Logging", package: "swift-log"),

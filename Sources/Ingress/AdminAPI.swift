@@ -1,11 +1,13 @@
 import AlphaPlusFeeds
 import AlphaPlusJSON
 import Distribution
+import Foundation
 import Hummingbird
 import Logging
 import PluginRuntime
 import Store
 import Strategy
+import Subscriptions
 
 /// The admin API under /admin/v1: read-only JSON behind bearer tokens. The
 /// operator's token reads everything; a tenant's token reads only that
@@ -31,6 +33,7 @@ struct AdminAPI: Sendable {
             try signals(of: tenant, limit: query.integer("limit") ?? 50, before: query.cursor("before"))
         }
         tenantRoute(router, "outbox") { tenant, _ in try outbox(of: tenant) }
+        tenantRoute(router, "subscribers") { tenant, _ in try subscribers(of: tenant) }
     }
 
     // MARK: - Routes
@@ -174,6 +177,29 @@ struct AdminAPI: Sendable {
                 ])
             }),
         ])
+    }
+
+    /// Every subscriber with the tier it receives now, its identities and
+    /// its history (who changed what, with the source's reference).
+    private func subscribers(of tenant: IngressTenant) throws -> JSONValue {
+        let nowNs = Int64(Date().timeIntervalSince1970 * 1e9)
+        func time(_ ns: Int64) -> JSONValue { ns == 0 ? .null : .string(UTCTime.iso8601(ns: ns)) }
+        return .object(["subscribers": .array(try store.subscribers(tenant: tenant.id).map { record in
+            .object([
+                "id": .string(record.id),
+                "tier": tenant.unpaidTier.map { .string(record.tier(atNs: nowNs, unpaidTier: $0)) }
+                    ?? (record.isPaying(atNs: nowNs) ? .string(record.paidTier) : .null),
+                "paid_tier": record.paidTier.isEmpty ? .null : .string(record.paidTier),
+                "status": .string(record.status.rawValue),
+                "period_end": time(record.periodEndNs), "grace_until": time(record.graceUntilNs),
+                "identities": .array(record.identities.map { .object(["kind": .string($0.kind), "value": .string($0.value)]) }),
+                "created_at": .string(UTCTime.iso8601(ns: record.createdNs)), "updated_at": .string(UTCTime.iso8601(ns: record.updatedNs)),
+                "history": .array(try store.history(tenant: tenant.id, subscriber: record.id).map { entry in
+                    .object(["at": .string(UTCTime.iso8601(ns: entry.atNs)), "change": .string(entry.change), "source": .string(entry.source),
+                             "reference": entry.reference.isEmpty ? .null : .string(entry.reference)])
+                }),
+            ])
+        })])
     }
 
     static func stateName(_ state: IngressInstance.State) -> String {

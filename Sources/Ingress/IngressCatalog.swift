@@ -31,14 +31,18 @@ public struct IngressTenant: Sendable {
     public var hasStrategy: Bool
     /// The tenant's distribution destinations, by id.
     public var destinations: [String]
+    /// What a subscriber without a paid subscription receives
+    /// (`distribution.subscribers.unpaid_tier`); nil without that section.
+    public var unpaidTier: String?
 
     public init(id: String, instances: [IngressInstance], adminToken: AdminToken? = nil, hasStrategy: Bool = false,
-                destinations: [String] = []) {
+                destinations: [String] = [], unpaidTier: String? = nil) {
         self.id = id
         self.instances = instances
         self.adminToken = adminToken
         self.hasStrategy = hasStrategy
         self.destinations = destinations
+        self.unpaidTier = unpaidTier
     }
 
     func instance(_ id: String) -> IngressInstance? { instances.first { $0.id == id } }

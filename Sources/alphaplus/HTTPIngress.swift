@@ -28,7 +28,8 @@ func startIngress(_ config: HostConfig, tenants: [TenantConfig], creations: [Cha
                 },
                 adminToken: adminToken(tenant.adminToken, of: "tenant \(tenant.id) (\(tenant.file))", logger: logger),
                 hasStrategy: tenant.strategy != nil,
-                destinations: tenant.distribution?.destinations.map(\.id) ?? [])
+                destinations: tenant.distribution?.destinations.map(\.id) ?? [],
+                unpaidTier: tenant.distribution?.subscribers?.unpaidTier)
         },
         plugins: registry.plugins, refusedPlugins: registry.failures)
     let operatorToken = adminToken(http.adminToken, of: "the operator (\(config.file))", logger: logger)

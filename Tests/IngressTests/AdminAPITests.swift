@@ -137,6 +137,32 @@ final class AdminAPITests: XCTestCase {
                        .object(["destinations": .array([]), "dead_letters": .array([])]))
     }
 
+    func testSubscribersShowTheTierReceivedIdentitiesAndHistoryOfTheirTenantOnly() throws {
+        host = try IngressHost()
+        let listed = try host.send("GET", "/admin/v1/tenants/alpha/subscribers", token: alphaToken).json()
+        guard case .array(let subscribers)? = listed["subscribers"] else { return XCTFail("\(listed)") }
+        XCTAssertEqual(subscribers.map { $0["id"] }, [.string("telegram_chat-7"), .string("u_1")])
+        let paying = subscribers[1]
+        XCTAssertEqual(paying["tier"], .string("premium"))
+        XCTAssertEqual(paying["paid_tier"], .string("premium"))
+        XCTAssertEqual(paying["status"], .string("active"))
+        XCTAssertEqual(paying["period_end"], .string("2026-11-22T08:00:00.000Z"))
+        XCTAssertEqual(paying["identities"], .array([
+            .object(["kind": .string("stripe_customer"), "value": .string("cus_1")]),
+            .object(["kind": .string("telegram_chat"), "value": .string("42")]),
+        ]))
+        guard case .array(let history)? = paying["history"] else { return XCTFail("\(paying)") }
+        XCTAssertEqual(history.map { $0["reference"] }, [.null, .string("evt_checkout"), .string("evt_sub")])
+        XCTAssertEqual(history.last?["source"], .string("com.alphaplus.webhook-stripe/stripe"))
+        XCTAssertEqual(subscribers[0]["tier"], .string("free"), "a chat alone receives the unpaid tier")
+        XCTAssertEqual(subscribers[0]["paid_tier"], .null)
+        let beta = try host.send("GET", "/admin/v1/tenants/beta/subscribers", token: betaToken).json()
+        guard case .array(let betas)? = beta["subscribers"] else { return XCTFail("\(beta)") }
+        XCTAssertEqual(betas.map { $0["id"] }, [.string("b_1")])
+        XCTAssertEqual(betas[0]["tier"], .null, "beta has no subscribers section and b_1 pays for nothing")
+        XCTAssertEqual(try host.send("GET", "/admin/v1/tenants/alpha/subscribers", token: betaToken).status, 403)
+    }
+
     func testTenantsInstancesAndPlugins() throws {
         host = try IngressHost()
         let all = try host.send("GET", "/admin/v1/tenants", token: operatorToken).json()

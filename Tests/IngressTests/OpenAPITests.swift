@@ -58,7 +58,7 @@ final class OpenAPITests: XCTestCase {
             Scenario("/admin/v1/tenants", "/admin/v1/tenants", 401, token: "wrong"),
             Scenario("/admin/v1/tenants", "/admin/v1/tenants", 503, off: true),
         ]
-        for suffix in ["", "/instances", "/signals", "/outbox"] {
+        for suffix in ["", "/instances", "/signals", "/outbox", "/subscribers"] {
             let path = "/admin/v1/tenants/{tenant}" + suffix
             scenarios += [
                 Scenario(path, alpha + suffix, 200, token: alphaToken),

@@ -9,6 +9,7 @@ import Logging
 import MetricsTestKit
 import PluginRuntime
 import Store
+import Subscriptions
 import Strategy
 import XCTest
 
@@ -68,7 +69,7 @@ final class IngressHost {
                     IngressInstance(id: "head", pluginID: head.id, state: .running(try create(head, "alpha", "head"))),
                     IngressInstance(id: "broken", pluginID: echo.id, state: .failed(reason: "create failed (status 2): no such chat")),
                     IngressInstance(id: "dry", pluginID: "com.alphaplus.channel-telegram", state: .dryRun),
-                ], adminToken: tokens ? AdminToken(alphaToken) : nil, hasStrategy: true, destinations: ["chat"]),
+                ], adminToken: tokens ? AdminToken(alphaToken) : nil, hasStrategy: true, destinations: ["chat"], unpaidTier: "free"),
                 IngressTenant(id: "beta", instances: [
                     IngressInstance(id: "hook", pluginID: echo.id, state: .running(try create(echo, "beta", "hook", log: betaHookLog))),
                 ], adminToken: tokens ? AdminToken(betaToken) : nil),
@@ -106,6 +107,20 @@ final class IngressHost {
     /// Three signals of alpha a minute apart, one of beta; alpha's
     /// destination `chat` with one delivered and two dead rows.
     static func fill(_ store: SignalStore) throws {
+        // alpha: u_1 pays for premium through Stripe and has a chat; a chat alone; beta: one chat.
+        let policy = SubscriptionPolicy(tiers: ["premium", "free"], unpaidTier: "free")
+        let chat = try Subscriptions.SubscriberIdentity(kind: "telegram_chat", value: "42")
+        let customer = try Subscriptions.SubscriberIdentity(kind: "stripe_customer", value: "cus_1")
+        _ = try store.withSubscriptionTransaction(tenant: "alpha") { t in
+            _ = try t.link(chat, to: "u_1", atNs: t0, source: "com.alphaplus.channel-telegram/telegram", reference: "")
+            _ = try t.link(customer, to: "u_1", atNs: t0, source: "com.alphaplus.webhook-stripe/stripe", reference: "evt_checkout")
+            _ = try t.link(Subscriptions.SubscriberIdentity(kind: "telegram_chat", value: "7"), to: nil, atNs: t0, source: "s", reference: "")
+            return try t.update(SubscriptionUpdate(identity: customer, tier: "premium", status: .active, periodEndNs: t0 + 86_400 * second,
+                                                   asOfNs: t0, reference: "evt_sub"), policy: policy, atNs: t0, source: "com.alphaplus.webhook-stripe/stripe")
+        }
+        _ = try store.withSubscriptionTransaction(tenant: "beta") { t in
+            try t.link(Subscriptions.SubscriberIdentity(kind: "telegram_chat", value: "99"), to: "b_1", atNs: t0, source: "s", reference: "")
+        }
         for (index, tenant) in ["alpha", "alpha", "alpha", "beta"].enumerated() {
             try store.record(signal(tenant: tenant, atNs: t0 + Int64(index) * 60 * second))
         }
