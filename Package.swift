@@ -349,7 +349,7 @@ let package = Package(
             "ChannelDiscord", "ChannelTelegram", "FakeChannelServers", "SharedTestData",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
-        ], exclude: ["crosscheck_escape_markdown.py"]),
+        ], exclude: ["crosscheck_escape_markdown.py", "crosscheck_link_token.py"]),
         .testTarget(name: "TwitterChannelTests", dependencies: [
             "ChannelTwitter", "FakeChannelServers", "SharedTestData",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),

@@ -30,7 +30,7 @@ final class TelegramChannelTests: XCTestCase {
         let plugin = try host.load(TelegramChannel.self)
         XCTAssertEqual(plugin.id, "com.alphaplus.channel-telegram")
         XCTAssertEqual(plugin.networkHosts, ["api.telegram.org"])
-        XCTAssertEqual(Set(plugin.capabilities), ["ap.channel.v1", "ap.rate-limits.v1"])
+        XCTAssertEqual(Set(plugin.capabilities), ["ap.channel.v1", "ap.rate-limits.v1", "ap.webhook.v1"])
         XCTAssertThrowsError(try plugin.create(config: #"{"parse_mode": "Markdown"}"#))
 
         let bot = RateLimit(bucket: "bot", capacity: 30, windowMs: 1000)

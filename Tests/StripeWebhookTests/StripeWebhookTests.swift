@@ -289,7 +289,7 @@ final class StripeWebhookTests: XCTestCase {
     func testAHostThatCannotStoreGets500AndTheRetryApplies() throws {
         let instance = try start()
         let body = StripeEvents.invoice("evt_1", created: nowSeconds, customer: "cus_A", price: "price_Premium1", periodEnd: Self.periodEnd)
-        host.subscriptionFailure = ap_status(AP_ERR_UNAVAILABLE)
+        host.subscriptionServicesRefusal = ap_status(AP_ERR_UNAVAILABLE)
         let failed = try deliver(instance, body)
         XCTAssertEqual(failed.status, 500)
         XCTAssertEqual(try json(failed), .object(["error": .string("the event could not be stored; retry later")]))
@@ -297,7 +297,7 @@ final class StripeWebhookTests: XCTestCase {
         XCTAssertTrue(host.allSubscribers.isEmpty)
         XCTAssertTrue(host.logs.contains { $0.level == .error && $0.message.hasPrefix("request req-1: event evt_1 (invoice.paid) not applied, Stripe will retry it: ") })
 
-        host.subscriptionFailure = nil
+        host.subscriptionServicesRefusal = nil
         try assertReceived(deliver(instance, body))
         XCTAssertEqual(subscriber("cus_A")?.tier, "premium")
         XCTAssertNotNil(host.state(of: instance)["event:evt_1"])

@@ -11,7 +11,11 @@ import Foundation
 /// second apart (Telegram's per-chat pace); the parts already sent are kept
 /// in the instance's state under the delivery's idempotency key, so a retry
 /// sends only the rest. How each answer maps to a result: see `TelegramResponse`.
-public final class TelegramChannel: RateLimitedChannel {
+///
+/// The same bot answers its chats' commands through Telegram's webhook
+/// (`ap.webhook.v1`, see `TelegramWebhook`), linking chats to the tenant's
+/// subscribers.
+public final class TelegramChannel: RateLimitedChannel, WebhookPlugin {
     public struct Configuration: Decodable, Sendable {
         /// "MarkdownV2" (default), "HTML" or "none". The text is always
         /// shown literally: escaped for the mode.
@@ -19,15 +23,25 @@ public final class TelegramChannel: RateLimitedChannel {
         public var disableNotification = false
         /// Starts the message with the payload's `title` in bold.
         public var showTitle = false
+        /// The bot's username, without "@": in groups, a command naming a
+        /// bot (`/start@name`) is answered only when it names this one.
+        public var botUsername: String?
+        /// Where /subscribe sends a chat (e.g. a Stripe Payment Link), with
+        /// `client_reference_id=<the chat's subscriber id>` appended.
+        public var checkoutURL: String?
 
         enum CodingKeys: String, CodingKey {
             case parseMode = "parse_mode", disableNotification = "disable_notification", showTitle = "show_title"
+            case botUsername = "bot_username", checkoutURL = "checkout_url"
         }
 
-        public init(parseMode: TelegramParseMode = .markdownV2, disableNotification: Bool = false, showTitle: Bool = false) {
+        public init(parseMode: TelegramParseMode = .markdownV2, disableNotification: Bool = false, showTitle: Bool = false,
+                    botUsername: String? = nil, checkoutURL: String? = nil) {
             self.parseMode = parseMode
             self.disableNotification = disableNotification
             self.showTitle = showTitle
+            self.botUsername = botUsername
+            self.checkoutURL = checkoutURL
         }
 
         public init(from decoder: any Decoder) throws {
@@ -35,6 +49,8 @@ public final class TelegramChannel: RateLimitedChannel {
             parseMode = try c.decodeIfPresent(TelegramParseMode.self, forKey: .parseMode) ?? parseMode
             disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification) ?? disableNotification
             showTitle = try c.decodeIfPresent(Bool.self, forKey: .showTitle) ?? showTitle
+            botUsername = try c.decodeIfPresent(String.self, forKey: .botUsername)
+            checkoutURL = try c.decodeIfPresent(String.self, forKey: .checkoutURL)
         }
     }
 
@@ -43,7 +59,7 @@ public final class TelegramChannel: RateLimitedChannel {
         name: "Telegram bot",
         version: "1.0.0",
         vendor: "AlphaPlus",
-        description: "Sends signals, outcomes, summaries and alerts to Telegram chats and channels with a bot, escaped exactly and split at 4096 characters.",
+        description: "Sends signals, outcomes, summaries and alerts to Telegram chats and channels with a bot, escaped exactly and split at 4096 characters; answers the bot's commands (/start, /subscribe, /status, /stop) through Telegram's webhook.",
         configSchema: """
         {
           "type": "object",
@@ -51,11 +67,16 @@ public final class TelegramChannel: RateLimitedChannel {
           "properties": {
             "parse_mode": {"enum": ["MarkdownV2", "HTML", "none"], "default": "MarkdownV2"},
             "disable_notification": {"type": "boolean", "default": false},
-            "show_title": {"type": "boolean", "default": false}
+            "show_title": {"type": "boolean", "default": false},
+            "bot_username": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{3,31}$",
+                             "description": "the bot's username without @; in groups, /cmd@name is answered only for this name"},
+            "checkout_url": {"type": "string", "pattern": "^https://", "maxLength": 2000,
+                             "description": "where /subscribe sends a chat, client_reference_id appended"}
           }
         }
         """,
-        networkHosts: ["api.telegram.org"])
+        networkHosts: ["api.telegram.org"],
+        services: [.subscriptions])
 
     /// The pause between the parts of one split message: Telegram's pace
     /// of one message per second per chat.
@@ -64,10 +85,30 @@ public final class TelegramChannel: RateLimitedChannel {
 
     private let configuration: Configuration
     private let context: PluginContext
+    private let webhook: TelegramWebhook
 
     public init(configuration: Configuration, context: PluginContext) throws {
+        if let checkoutURL = configuration.checkoutURL { try Self.checkCheckoutURL(checkoutURL) }
         self.configuration = configuration
         self.context = context
+        webhook = TelegramWebhook(configuration: configuration, context: context)
+    }
+
+    public func handle(_ request: WebhookRequest) throws -> WebhookResponse { webhook.handle(request) }
+
+    /// A URL a query parameter can be appended to: https with a host, no
+    /// fragment (the parameter would land in it), nothing to escape.
+    private static func checkCheckoutURL(_ url: String) throws {
+        func refused(_ problem: String) -> PluginError {
+            .invalidConfig("config field 'checkout_url': '\(url.prefix(100))' \(problem)")
+        }
+        guard url.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else {
+            throw refused("has white space or characters that need escaping")
+        }
+        guard !url.contains("#") else { throw refused("has a fragment (#...): client_reference_id would be appended to it") }
+        guard let parts = URLComponents(string: url), parts.scheme == "https", !(parts.host ?? "").isEmpty else {
+            throw refused("is not an https URL with a host")
+        }
     }
 
     public func deliver(_ delivery: Delivery, completion: DeliveryCompletion) throws {

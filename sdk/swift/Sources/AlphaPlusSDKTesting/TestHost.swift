@@ -47,9 +47,9 @@ public final class TestHost {
     public var unpaidTier = "free"
     /// The tenant's subscribers (one tenant per TestHost).
     public internal(set) var subscriptions = TestSubscriptions()
-    /// When set, every subscription service answers it, as the real host
-    /// answers AP_ERR_UNAVAILABLE when its store cannot be written.
-    public var subscriptionFailure: ap_status?
+    /// When set, every subscription service answers this status and changes
+    /// nothing, e.g. AP_ERR_UNAVAILABLE as a host whose store is down.
+    public var subscriptionServicesRefusal: ap_status?
     /// Every HTTP request the host accepted, in order.
     public private(set) var httpRequests: [HTTPRequest] = []
     /// Requests refused because the plugin does not declare their host.

@@ -112,6 +112,18 @@ extension TestHost {
         subscriptions.records.keys.sorted().compactMap { subscriber(id: $0) }
     }
 
+    /// Applies a change as a plugin's `updateSubscription` would (a payment
+    /// platform's event): false when it is older than the last applied.
+    /// Throws `invalidArgument` for an unknown tier or status.
+    @discardableResult
+    public func updateSubscription(_ change: SubscriptionChange) throws -> Bool {
+        guard TestSubscriptions.valid(change.identity), change.tier.map(subscriptionTiers.contains) ?? true,
+              change.status.map(TestSubscriptions.statuses.contains) ?? true else {
+            throw PluginError.invalidArgument("the subscription change for \(change.identity) names an unknown tier or status")
+        }
+        return subscriptions.update(change)
+    }
+
     static func subscriptionServices(_ api: inout ap_host_api) {
         func permitted(_ ctx: OpaquePointer?) -> TestContext? {
             let context = TestContext.from(ctx)
@@ -124,7 +136,7 @@ extension TestHost {
         }
         api.subscriber_link = { ctx, subscriber, kind, value, _, fn, user in
             guard let context = permitted(ctx) else { return ap_status(AP_ERR_PERMISSION_DENIED) }
-            if let failure = context.host.subscriptionFailure { return failure }
+            if let refusal = context.host.subscriptionServicesRefusal { return refusal }
             guard let identity = identity(kind, value),
                   subscriber.len == 0 || TestSubscriptions.validID(subscriber.string) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
             let host = context.host
@@ -134,24 +146,20 @@ extension TestHost {
         }
         api.subscriber_unlink = { ctx, kind, value, _ in
             guard let context = permitted(ctx) else { return ap_status(AP_ERR_PERMISSION_DENIED) }
-            if let failure = context.host.subscriptionFailure { return failure }
+            if let refusal = context.host.subscriptionServicesRefusal { return refusal }
             guard let identity = identity(kind, value) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
             return context.host.subscriptions.unlink(identity) ? ap_status(AP_OK) : ap_status(AP_ERR_NOT_FOUND)
         }
         api.subscription_update = { ctx, raw, applied in
             guard let context = permitted(ctx) else { return ap_status(AP_ERR_PERMISSION_DENIED) }
-            if let failure = context.host.subscriptionFailure { return failure }
-            let change = SubscriptionChange.from(raw!)
-            let host = context.host
-            guard TestSubscriptions.valid(change.identity), change.tier.map(host.subscriptionTiers.contains) ?? true,
-                  change.status.map(TestSubscriptions.statuses.contains) ?? true else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
-            let done = host.subscriptions.update(change)
+            if let refusal = context.host.subscriptionServicesRefusal { return refusal }
+            guard let done = try? context.host.updateSubscription(SubscriptionChange.from(raw!)) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
             applied?.pointee = done ? 1 : 0
             return ap_status(AP_OK)
         }
         api.subscriber_get = { ctx, kind, value, fn, user in
             guard let context = permitted(ctx) else { return ap_status(AP_ERR_PERMISSION_DENIED) }
-            if let failure = context.host.subscriptionFailure { return failure }
+            if let refusal = context.host.subscriptionServicesRefusal { return refusal }
             guard let identity = identity(kind, value) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
             guard let subscriber = context.host.subscriber(for: identity) else { return ap_status(AP_ERR_NOT_FOUND) }
             subscriber.withCInfo { fn?(user, $0) }

@@ -77,4 +77,28 @@ final class SubscriptionServicesTests: XCTestCase {
         }
         XCTAssertTrue(host.allSubscribers.isEmpty)
     }
+
+    func testTheTestHostChangesPlansAndCanRefuseEveryService() throws {
+        let host = TestHost()
+        let instance = try host.load(Subscribing.self).create()
+        XCTAssertEqual(try text(instance, "/own/42"), "telegram_chat-42")
+        XCTAssertTrue(try host.updateSubscription(SubscriptionChange(identity: .telegramChat(42), tier: "basic", status: "trialing", asOfNs: 10)))
+        XCTAssertFalse(try host.updateSubscription(SubscriptionChange(identity: .telegramChat(42), tier: "premium", asOfNs: 5)), "older")
+        XCTAssertThrowsError(try host.updateSubscription(SubscriptionChange(identity: .telegramChat(42), status: "lapsed", asOfNs: 20))) {
+            XCTAssertEqual(($0 as? PluginError)?.status, ap_status(AP_ERR_INVALID_ARGUMENT))
+        }
+        XCTAssertEqual(try text(instance, "/get/42"), "telegram_chat-42 basic trialing")
+
+        host.subscriptionServicesRefusal = ap_status(AP_ERR_UNAVAILABLE)
+        let before = (host.allSubscribers, host.subscriptions.history)
+        for path in ["/own/43", "/link/u_1/42", "/pay/42/premium/30", "/unlink/42", "/get/42"] {
+            XCTAssertThrowsError(try instance.handle(WebhookRequest(method: "POST", path: path)), path) {
+                XCTAssertEqual(($0 as? PluginError)?.status, ap_status(AP_ERR_UNAVAILABLE), path)
+            }
+        }
+        XCTAssertEqual(host.allSubscribers, before.0)
+        XCTAssertEqual(host.subscriptions.history, before.1)
+        host.subscriptionServicesRefusal = nil
+        XCTAssertEqual(try text(instance, "/get/42"), "telegram_chat-42 basic trialing")
+    }
 }
