@@ -295,8 +295,13 @@ struct YAMLDocument {
         case .scalar(let scalar):
             if scalar.style != .plain { return .string(scalar.string) }
             if let bool = Bool.construct(from: scalar) { return .bool(bool) }
-            if let int = Int.construct(from: scalar) { return .number(Double(int)) }
-            if let double = Double.construct(from: scalar), double.isFinite { return .number(double) }
+            // Yams reads numbers by YAML 1.1, where "https://x" and "12:30"
+            // are base-60 integers: only decimal integers and floats are
+            // numbers here, everything else plain is a string.
+            let text = scalar.string
+            if text.wholeMatch(of: #/[-+]?[0-9]+/#) != nil, let int = Int(text) { return .number(Double(int)) }
+            if text.wholeMatch(of: #/[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?/#) != nil, let double = Double(text),
+               double.isFinite { return .number(double) }
             if NSNull.construct(from: scalar) != nil { return .null }
             return .string(scalar.string)
         case .mapping(let mapping):

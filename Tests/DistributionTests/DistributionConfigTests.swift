@@ -121,6 +121,21 @@ final class DistributionConfigTests: XCTestCase {
                       line: 16, "subscribers.deliver entry is missing field 'target_key'")
     }
 
+    func testPlainSettingsAreNumbersOnlyInTheirDecimalForms() throws {
+        let tenant = try load("", header: """
+            id: acme
+            instances:
+              - id: tg
+                plugin: com.alphaplus.channel-telegram
+                settings: { url: https://buy.stripe.com/x, at: 12:30, count: 12, ratio: -1.5e3, on: true, quoted: "7", hex: 0x1F }
+
+            """)
+        XCTAssertEqual(tenant.instances[0].settings, .object([
+            "url": .string("https://buy.stripe.com/x"), "at": .string("12:30"), "count": .number(12), "ratio": .number(-1500),
+            "on": .bool(true), "quoted": .string("7"), "hex": .string("0x1F"),
+        ]), "YAML 1.1's base-60 and hex integers are strings")
+    }
+
     func testTheSubscribersSectionLoads() throws {
         let settings = try XCTUnwrap(load("distribution:\n  subscribers:\n    unpaid_tier: basic\n    deliver:\n      - { channel: tg, identity: telegram_chat, target_key: chat_id }\n").distribution)
         XCTAssertEqual(settings.subscribers, SubscriberDeliverySettings(unpaidTier: "basic", channels: [
