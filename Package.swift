@@ -324,7 +324,7 @@ let package = Package(
         .testTarget(name: "DistributionFaultTests", dependencies: [
             "Distribution", "Store", "PluginRuntime", "HostConfig", "HTTPClient", "Strategy", "FakeChannelServers", "SharedTestData",
             "ChannelTwitter",  // OAuth1Credentials for FakeX, TwitterText to weigh the Tweets
-            "Subscriptions",
+            "Subscriptions", "Ingress",
             .product(name: "Crypto", package: "swift-crypto"),  // signing Stripe events and Telegram deep links
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),

@@ -19,7 +19,8 @@ final class DemoDistributionTests: XCTestCase {
 
     /// The demo's secrets, as `scripts/run` reads them from the environment.
     private static let secretVariables = ["DEMO_DISCORD_WEBHOOK_SIGNALS", "DEMO_TELEGRAM_BOT_TOKEN", "DEMO_X_CONSUMER_KEY",
-                                          "DEMO_X_CONSUMER_SECRET", "DEMO_X_ACCESS_TOKEN", "DEMO_X_ACCESS_TOKEN_SECRET"]
+                                          "DEMO_X_CONSUMER_SECRET", "DEMO_X_ACCESS_TOKEN", "DEMO_X_ACCESS_TOKEN_SECRET",
+                                          "DEMO_TELEGRAM_WEBHOOK_SECRET", "DEMO_TELEGRAM_LINK_SECRET", "DEMO_STRIPE_SIGNING_SECRET"]
     /// The demo's destinations and their channel instances.
     private static let channels = ["discord-premium": "discord", "telegram-basic": "telegram", "telegram-free": "telegram", "x-free": "twitter"]
     /// The tier delays of the test's copy (see `demoCopy`).
@@ -74,7 +75,8 @@ final class DemoDistributionTests: XCTestCase {
              "  tiers: { premium: 0, basic: 10, free: 20 }   # test only: basic and free (X's) go out within the run"),
         ])
         let settings = try XCTUnwrap(TenantConfig.load(tenantFile.path).distribution)
-        let secrets = [webhook.url, telegram.token, account.consumerKey, account.consumerSecret, account.accessToken, account.accessTokenSecret]
+        let secrets = [webhook.url, telegram.token, account.consumerKey, account.consumerSecret, account.accessToken, account.accessTokenSecret,
+                       "tg-hook-\(UUID().uuidString)", "tg-link-\(UUID().uuidString)", "whsec_demo\(UUID().uuidString.prefix(8))"]
         let environment = Dictionary(uniqueKeysWithValues: zip(Self.secretVariables, secrets))
 
         let started = Date()
@@ -216,7 +218,9 @@ final class DemoDistributionTests: XCTestCase {
         let log = host.err
         let unset: [(instance: String, secrets: [String: String])] = [
             ("discord", ["webhook_signals": "DEMO_DISCORD_WEBHOOK_SIGNALS"]),
-            ("telegram", ["bot_token": "DEMO_TELEGRAM_BOT_TOKEN"]),
+            ("telegram", ["bot_token": "DEMO_TELEGRAM_BOT_TOKEN", "webhook_secret": "DEMO_TELEGRAM_WEBHOOK_SECRET",
+                          "link_secret": "DEMO_TELEGRAM_LINK_SECRET"]),
+            ("stripe", ["signing_secret": "DEMO_STRIPE_SIGNING_SECRET"]),
             ("twitter", ["consumer_key": "DEMO_X_CONSUMER_KEY", "consumer_secret": "DEMO_X_CONSUMER_SECRET",
                          "access_token": "DEMO_X_ACCESS_TOKEN", "access_token_secret": "DEMO_X_ACCESS_TOKEN_SECRET"]),
         ]

@@ -145,8 +145,9 @@ final class InProcessHost {
 
     /// Registers the destinations, adds `rows` to the outbox, then starts
     /// the distributor (which loads them) and lets it settle at the clock's time.
+    /// With `subscribers`, the distributor reads the tenant's subscribers from the store.
     func start(tenant: String, settings: DistributionSettings, channels: [String: PluginRuntime.PluginInstance],
-               rows: [NewDelivery]) throws -> Distributor {
+               rows: [NewDelivery], subscribers: Bool = false) throws -> Distributor {
         _ = try store.registerDestinations(settings.destinations.map {
             DestinationRegistration(tenant: tenant, id: $0.id, channel: $0.channel, tier: $0.tier, targetJSON: $0.targetJSON)
         }, atNs: clock.nowNs())
@@ -155,7 +156,8 @@ final class InProcessHost {
         let distributor = Distributor(
             tenants: [TenantDistribution(tenant: tenant, settings: settings)], outbox: store,
             endpoints: Dictionary(uniqueKeysWithValues: channels.map { (ChannelAddress(tenant: tenant, instance: $0.key), .live($0.value)) }),
-            clock: clock, options: DistributorOptions(randomSeed: 5), logger: Logger(label: "test.distribution") { _ in logs })
+            clock: clock, subscriptions: subscribers ? store : nil, options: DistributorOptions(randomSeed: 5),
+            logger: Logger(label: "test.distribution") { _ in logs })
         try distributor.start()
         self.distributor = distributor
         XCTAssertTrue(distributor.settle(), "the distributor did not settle at start")
