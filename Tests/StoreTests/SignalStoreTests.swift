@@ -19,26 +19,26 @@ final class SignalStoreTests: XCTestCase {
 
     func testMigratesOnceAndReopeningChangesNothing() throws {
         let store = try makeStore(self)
-        XCTAssertEqual(try store.settings().migrations, ["v1", "v2", "v3"])
+        XCTAssertEqual(try store.settings().migrations, ["v1", "v2", "v3", "v4"])
         XCTAssertEqual(try store.settings().schemaVersion, SignalStore.schemaVersion)
         let (first, _) = try Sample.history(into: store)
         let schema = { try rawConnection(store).read { try String.fetchAll($0, sql: "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name") } }
         let before = try schema()
 
         let reopened = try SignalStore(path: store.path, clock: { 0 })
-        XCTAssertEqual(try reopened.settings().migrations, ["v1", "v2", "v3"])
-        XCTAssertEqual(try rawConnection(store).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") }, 3)
+        XCTAssertEqual(try reopened.settings().migrations, ["v1", "v2", "v3", "v4"])
+        XCTAssertEqual(try rawConnection(store).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") }, 4)
         XCTAssertEqual(try schema(), before)
         XCTAssertEqual(try reopened.signal(id: first.id), first)
     }
 
     func testRefusesAStoreWrittenByANewerBuild() throws {
         let store = try makeStore(self)
-        try rawConnection(store).write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v4')") }
+        try rawConnection(store).write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v5')") }
         XCTAssertThrowsError(try SignalStore(path: store.path, clock: { 0 })) { error in
             let text = "\(error)"
             XCTAssertTrue(text.hasPrefix(store.path), text)
-            XCTAssertTrue(text.contains("(v4)") && text.contains("newer alphaplus"), text)
+            XCTAssertTrue(text.contains("(v5)") && text.contains("newer alphaplus"), text)
         }
     }
 
