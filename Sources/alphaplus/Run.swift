@@ -4,6 +4,7 @@ import Dispatch
 import Distribution
 import Foundation
 import HostConfig
+import HostMetrics
 import Logging
 import MarketData
 import PluginRuntime
@@ -20,6 +21,9 @@ struct Run: ParsableCommand {
     func run() throws {
         let config = try options.load()
         bootstrapLogging(level: config.logLevel)
+        // First: what records metrics keeps the factory current when it is
+        // made. The /metrics route serves `HostMetrics.exposition()`.
+        HostMetrics.bootstrap()
         let logger = Logger(label: "alphaplus")
         // Open first: instances load their key/value state from it.
         let store: SignalStore
