@@ -205,7 +205,12 @@ public final class HostServices: @unchecked Sendable {
             return ap_status(AP_ERR_INVALID_ARGUMENT)
         }
         if let kind = MarketEventKind(contractKind: event.pointee.kind) { context.metrics.countEmitted(kind) }
-        lock.withLock { eventSink }?(context, event)
+        // Not `lock.withLock { eventSink }`: a closure returned through the
+        // generic is re-wrapped, one allocation per event.
+        lock.lock()
+        let sink = eventSink
+        lock.unlock()
+        sink?(context, event)
         return ap_status(AP_OK)
     }
 
