@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Host metrics: exposed by the Prometheus backend (HostMetrics).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Tenants' subscribers: identities, paid tiers and the rules that change them.
@@ -49,6 +51,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),  // the HMAC host service
             "HTTPClient",  // the HTTP host service
             .product(name: "AlphaPlusSDK", package: "swift"),  // HTTPRequest/HTTPResponse and their C forms
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // libcurl (the system's), with non-variadic shims for curl_easy_setopt and co.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -62,6 +65,7 @@ let package = Package(
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // Consensus, risk, signals, outcomes and the paper portfolio.
         .target(name: "Strategy", dependencies: [
@@ -69,6 +73,7 @@ let package = Package(
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // A backtest's report folder: report.json, trades.csv, signals.csv, report.html.
         .target(name: "BacktestReport", dependencies: [
@@ -81,6 +86,15 @@ let package = Package(
             .product(name: "AlphaPlusSDK", package: "swift"),  // Delivery and RateLimit
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        // The host's Prometheus registry: the one place the swift-metrics backend is bootstrapped (alphaplus run)
+        // and the exposition text for /metrics, with every host metric's help and buckets.
+        .target(name: "HostMetrics", dependencies: [
+            "PluginRuntime", "MarketData", "Strategy", "Distribution",  // their metric descriptors
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The durable store: signals, votes, risk decisions, outcomes and the hash-chained audit log.
@@ -132,6 +146,7 @@ let package = Package(
             "Store", "Ingress",
             "HTTPClient",  // doctor reports libcurl's version
             "Distribution", "Subscriptions",
+            "HostMetrics",
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
@@ -269,6 +284,7 @@ let package = Package(
             "HTTPClient", "FakeChannelServers",  // the HTTP service against a loopback server
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
         ], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPClientTests", dependencies: [
             "HTTPClient", "FakeChannelServers",
@@ -279,6 +295,7 @@ let package = Package(
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]),
         .testTarget(name: "IndicatorsTests", dependencies: [
             "Indicators", "SharedTestData",
@@ -289,6 +306,7 @@ let package = Package(
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]),
         .testTarget(name: "OrderBookTests", dependencies: [
             "OrderBook", "SharedTestData",
@@ -318,6 +336,17 @@ let package = Package(
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+        ]),
+        // The Prometheus backend end to end: the real components recording into a registry, its text
+        // parsed; plugins' metrics through the services table; allocations on the emit path.
+        .testTarget(name: "HostMetricsTests", dependencies: [
+            "HostMetrics", "PluginRuntime", "MarketData", "Strategy", "Distribution", "Store", "AllocationCounter",
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "CAlphaPlus", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // Faults and the demo end to end: the alphaplus binary or PluginRuntime + Distributor, the built
         // channel plugins (.build/debug/*.so), the curl HTTP service and the fakes on loopback.

@@ -5,6 +5,8 @@ import PluginRuntime
 /// What the distributor sends through: a channel plugin's instance, or a
 /// stand-in in tests.
 public protocol DeliveryChannel: AnyObject, Sendable {
+    /// The channel plugin's id (a label of the delivery metrics).
+    var pluginID: String { get }
     /// Starts one delivery; `completion` runs exactly once, on any thread.
     func deliver(_ delivery: Delivery, deadline: Duration, completion: @escaping @Sendable (ChannelReport) -> Void)
     /// The platform limits for a target, nil when the channel declares none.
@@ -18,8 +20,8 @@ public enum ChannelEndpoint: Sendable {
     case live(any DeliveryChannel)
     /// Created without its secrets by the tenant's choice
     /// (`dry_run_without_secrets`): deliveries are shown, recorded as
-    /// `dry_run`, never sent.
-    case dryRun
+    /// `dry_run`, never sent. `plugin` is the instance's plugin id.
+    case dryRun(plugin: String)
     /// Not running (its plugin is not loaded, create failed, a secret is
     /// missing): its destinations' deliveries wait.
     case unavailable(reason: String)

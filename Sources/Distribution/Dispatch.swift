@@ -99,6 +99,7 @@ extension Distributor {
                 }
                 state.queue.removeFirst()
                 tally.dryRun += 1
+                count(.dryRun, address)
                 let line = head.text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
                 logger.notice("would deliver: tenant \(key.tenant), destination \(key.id), channel \(state.channel), tier \(head.tier), \(head.kind.rawValue): \(line)")
             case .live(let channel):
@@ -135,6 +136,10 @@ extension Distributor {
                 return
             }
         }
+    }
+
+    private func count(_ outcome: AttemptOutcome, _ address: ChannelAddress) {
+        outcomeCounters[address]?[outcome.rawValue].increment()
     }
 
     /// The store did not take a transition: nothing is sent, the
@@ -235,16 +240,19 @@ extension Distributor {
         case .delivered:
             state.queue.remove(at: index)
             tally.delivered += 1
+            count(.delivered, address)
             logger.debug("outbox: delivered \(entry.idempotencyKey) (attempt \(entry.attempts))")
         case .dead(let reason):
             state.queue.remove(at: index)
             tally.dead += 1
+            count(.dead, address)
             logger.error("outbox: dead letter \(entry.idempotencyKey) after \(entry.attempts) attempt\(entry.attempts == 1 ? "" : "s"): \(reason)")
         case .retry(let next, _):
             state.queue[index].state = .pending
             state.queue[index].nextAttemptNs = next
             state.queue[index].lastError = reason
             tally.retried += 1
+            count(.retried, address)
             logger.warning("outbox: \(entry.idempotencyKey) not delivered (attempt \(entry.attempts) of \(maxAttempts)): \(reason); next attempt at \(UTCTime.iso8601(ns: next))")
         case .dryRun, .destinationGone:
             break
@@ -275,6 +283,7 @@ extension Distributor {
         if let deadID, let index = state.queue.firstIndex(where: { $0.id == deadID }) {
             state.queue.remove(at: index)
             tally.dead += 1
+            count(.dead, state.address)
         }
         state.enabled = false
         state.disabledReason = reason

@@ -3,6 +3,7 @@ import AlphaPlusFeeds
 import Dispatch
 import Foundation
 import Logging
+import Metrics
 import PluginRuntime
 import Strategy
 import Subscriptions
@@ -73,6 +74,8 @@ public struct DistributionCounters: Sendable, Equatable {
 /// append to a locked buffer (`submit`). The store is written before a
 /// channel is called (`sending`) and after it answers, so a restart never
 /// repeats what a platform confirmed and never loses what it did not.
+/// How attempts end is counted in swift-metrics (`DistributionMetrics`)
+/// with the factory current when the distributor is made.
 public final class Distributor: @unchecked Sendable {
     let queue = DispatchQueue(label: "alphaplus.distribution")
     let outbox: OutboxStorage
@@ -83,6 +86,8 @@ public final class Distributor: @unchecked Sendable {
     let endpoints: [ChannelAddress: ChannelEndpoint]
     /// Tenants' subscribers, for the tenants with `subscribers:` settings.
     let subscriptions: SubscriptionStorage?
+    /// Per channel instance, per `AttemptOutcome`.
+    let outcomeCounters: [ChannelAddress: [Counter]]
 
     // Queue-confined state.
     var destinations: [DestinationKey: DestinationState] = [:]
@@ -118,6 +123,7 @@ public final class Distributor: @unchecked Sendable {
         self.tenants = Dictionary(tenants.map { ($0.tenant, $0.settings) }, uniquingKeysWith: { first, _ in first })
         self.outbox = outbox
         self.endpoints = endpoints
+        outcomeCounters = deliveryCounters(endpoints, factory: MetricsSystem.factory)
         self.clock = clock
         self.options = options
         self.logger = logger

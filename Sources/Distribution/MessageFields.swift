@@ -1,6 +1,7 @@
 import AlphaPlusFeeds
 import AlphaPlusJSON
 import Foundation
+import PluginRuntime
 import Strategy
 
 /// The values a template can show for one message, by field name, and
@@ -110,12 +111,7 @@ public struct MessageFields: Sendable, Equatable {
 
     static func percent(_ fraction: Double) -> String { "\(Int((fraction * 100).rounded()))%" }
 
-    static func timeframe(_ seconds: Int64) -> String {
-        if seconds % 86_400 == 0 { return "\(seconds / 86_400)d" }
-        if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
-        if seconds % 60 == 0 { return "\(seconds / 60)m" }
-        return "\(seconds)s"
-    }
+    static func timeframe(_ seconds: Int64) -> String { timeframeName(seconds: seconds) }
 }
 
 /// A day's figures for the summary, from the store.

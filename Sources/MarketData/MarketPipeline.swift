@@ -2,6 +2,7 @@ import AlphaPlusSDK
 import CAlphaPlus
 import Foundation
 import Logging
+import Metrics
 import OrderBook
 import PluginRuntime
 
@@ -10,7 +11,8 @@ import PluginRuntime
 /// emit_event lends them); each is checked, de-duplicated and routed, and
 /// every candle close produces a feature frame for the frame sink. Calls
 /// are serialised by one lock; after a stream's first event nothing on
-/// this path allocates.
+/// this path allocates. Events and frames are counted in swift-metrics
+/// (`MarketDataMetrics`) with the factory current when the pipeline is made.
 public final class MarketPipeline: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var candles: CandleConfiguration
@@ -47,6 +49,8 @@ public final class MarketPipeline: @unchecked Sendable {
     private var dataLossCount = 0
     private var missingEventCount: UInt64 = 0
     private var framesPerTimeframe: [Int]
+    private let metricsFactory: any MetricsFactory
+    private var venues: [String: VenueMetrics] = [:]
 
     public init(configuration: Configuration = Configuration(), clock: @escaping () -> Int64,
                 logger: Logger = Logger(label: "alphaplus.market"), onFrame: @escaping FrameSink) {
@@ -55,6 +59,7 @@ public final class MarketPipeline: @unchecked Sendable {
         self.logger = logger
         self.onFrame = onFrame
         framesPerTimeframe = [Int](repeating: 0, count: configuration.candles.timeframes.count)
+        metricsFactory = MetricsSystem.factory
     }
 
     // MARK: - Counters
@@ -110,6 +115,7 @@ public final class MarketPipeline: @unchecked Sendable {
         // News may be market-wide (no symbol); the strategy layer routes it.
         if header.kind == AP_EVENT_NEWS.rawValue {
             acceptedCount += 1
+            venueMetrics(header.venue.string).countAccepted(.news)
             return .accepted
         }
         let key = StreamKey(venue: header.venue.string, rawSymbol: header.symbol.string)
@@ -133,6 +139,7 @@ public final class MarketPipeline: @unchecked Sendable {
         }
         if case .rejected(let reason) = result { return reject(reason, key, "") }
         acceptedCount += 1
+        if let kind = MarketEventKind(contractKind: header.kind) { stream.venueMetrics.countAccepted(kind) }
         return .accepted
     }
 
@@ -256,13 +263,22 @@ public final class MarketPipeline: @unchecked Sendable {
             unknownSymbols.insert(key)
             return nil
         }
-        let stream = Stream(venue: key.venue, symbol: symbol, configuration: configuration)
+        let stream = Stream(venue: key.venue, symbol: symbol, configuration: configuration, metrics: venueMetrics(key.venue),
+                            factory: metricsFactory)
         streams[key] = stream
         return stream
     }
 
+    private func venueMetrics(_ venue: String) -> VenueMetrics {
+        if let metrics = venues[venue] { return metrics }
+        let metrics = VenueMetrics(venue: venue, factory: metricsFactory)
+        venues[venue] = metrics
+        return metrics
+    }
+
     private func closed(_ stream: Stream, _ index: Int, _ candle: ap_candle, _ flow: TradeFlow) {
         framesPerTimeframe[index] += 1
+        stream.frameCounters[index].increment()
         let frame = stream.frames[index].close(candle, flow: flow, book: stream.bookFeatures(flow: flow), nowNs: clock())
         onFrame(frame)
     }
@@ -278,6 +294,7 @@ public final class MarketPipeline: @unchecked Sendable {
 
     private func reject(_ reason: IngestRejection, _ key: StreamKey, _ detail: String) -> IngestResult {
         rejectionCounts[reason.rawValue] += 1
+        venueMetrics(key.venue).countRejected(reason)
         let count = rejectionCounts[reason.rawValue]
         // The first few of each reason in full, then one line per 10,000.
         if count <= 10 || count % 10_000 == 0 {
@@ -303,6 +320,9 @@ final class Stream {
     let symbol: String
     var candles: CandleAggregator
     let frames: [FrameProducer]
+    /// Frames made, per timeframe (`frames` order).
+    let frameCounters: [Counter]
+    let venueMetrics: VenueMetrics
     var recentTradeIDs: RecentIDs
     var lastTradeSequence: UInt64 = 0
     var lastTradeTimeNs = Int64.min
@@ -313,11 +333,16 @@ final class Stream {
     /// Built from the stream's book events, if it has any.
     var book: BookBuilder?
 
-    init(venue: String, symbol: String, configuration: MarketPipeline.Configuration) {
+    init(venue: String, symbol: String, configuration: MarketPipeline.Configuration, metrics: VenueMetrics,
+         factory: any MetricsFactory) {
         self.venue = venue
         self.symbol = symbol
         candles = CandleAggregator(configuration: configuration.candles)
         frames = configuration.candles.timeframes.map { FrameProducer(venue: venue, symbol: symbol, timeframeSeconds: $0) }
+        frameCounters = configuration.candles.timeframes.map {
+            MarketDataMetrics.frames.counter(venue, symbol, timeframeName(seconds: $0), factory: factory)
+        }
+        venueMetrics = metrics
         recentTradeIDs = RecentIDs(capacity: configuration.duplicateWindow)
     }
 

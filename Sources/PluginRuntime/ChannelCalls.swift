@@ -165,6 +165,8 @@ final class PendingDelivery: @unchecked Sendable {
     let completion: @Sendable (ChannelReport) -> Void
     let message: UnsafeMutablePointer<ap_delivery>
     private let bytes: UnsafeMutablePointer<UInt8>
+    /// When the host took the delivery (its duration runs from here).
+    let started = DispatchTime.now()
     /// Guarded by the registry's lock.
     var ended = false
     var returned = false
@@ -254,7 +256,8 @@ final class PendingDeliveries: @unchecked Sendable {
             guard fromPlugin else { return false }
             if let previous {
                 previous.context.logger.warning("delivery \(previous.key): done was called again after the delivery was \(previous.how): ignored")
-                previous.context.services.record(AP_METRIC_COUNTER, "delivery_done_ignored", 1, previous.context)
+                previous.context.services.count("delivery_done_ignored", previous.context)
+                previous.context.metrics.countDoneIgnored()
             } else {
                 logger.warning("a plugin called a delivery's done with an unknown done_context (\(token)): ignored")
             }
@@ -265,6 +268,7 @@ final class PendingDeliveries: @unchecked Sendable {
         } else {
             call.cancelDeadline()
         }
+        call.context.metrics.recordDeliveryDuration(nanoseconds: DispatchTime.now().nanoseconds(since: call.started))
         if free { call.freeMessage() }
         call.completion(report)
         return true

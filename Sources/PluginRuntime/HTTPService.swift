@@ -34,7 +34,7 @@ extension HostServices {
         let started = context.beginHTTPRequest { () throws(HTTPClientError) -> UInt64 in
             let id = try client.send(request) { result in
                 context.executor.async {
-                    self.record(AP_METRIC_COUNTER, "http_requests", 1, context, labels: ["outcome": Self.outcome(of: result)])
+                    self.countHTTPRequest(outcome: Self.outcome(of: result), context)
                     guard context.endHTTPRequest({ slot.id }) else { return }  // released: the plugin hears nothing more
                     Self.deliver(result, id: slot.id, to: fn, user: UnsafeMutableRawPointer(bitPattern: userAddress))
                 }
@@ -65,9 +65,15 @@ extension HostServices {
     /// URL's path may hold a token, so never the whole URL).
     private func refuse(_ request: HTTPRequest, because reason: String, status: ap_status, outcome: String,
                         _ context: HostContext) -> ap_status {
-        record(AP_METRIC_COUNTER, "http_requests", 1, context, labels: ["outcome": outcome])
+        countHTTPRequest(outcome: outcome, context)
         context.logger.warning("HTTP \(request.method) refused for plugin \(context.pluginID), tenant \(context.tenantID), instance \(context.instanceID): \(reason)")
         return status
+    }
+
+    /// In memory as `http_requests{outcome}` and as `alphaplus_http_requests_total`.
+    private func countHTTPRequest(outcome: String, _ context: HostContext) {
+        count("http_requests", context, labels: ["outcome": outcome])
+        context.metrics.countHTTPRequest(outcome: outcome)
     }
 
     private static func deliver(_ result: Result<HTTPResponse, HTTPClientError>, id: UInt64, to fn: ap_http_response_fn,

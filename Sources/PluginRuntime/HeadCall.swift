@@ -1,13 +1,15 @@
 import CAlphaPlus
 import Dispatch
 import Foundation
+import Metrics
 
 /// One head's evaluate run on the instance's own executor, so the caller
 /// can stop waiting at a deadline. The frame is copied into the call's own
 /// storage first: a head that answers late never reads a frame the host
 /// has since overwritten. While a late call is still running the head
 /// gets no new frame (`begin` returns false). Storage is allocated once
-/// (and again only if a frame carries more indicators).
+/// (and again only if a frame carries more indicators). Each evaluate's
+/// duration, a late one's too, goes to `duration`.
 public final class HeadCall: @unchecked Sendable {
     public let instance: PluginInstance
     /// Valid to read after `group.wait` succeeded for the call.
@@ -18,11 +20,13 @@ public final class HeadCall: @unchecked Sendable {
     private let book = UnsafeMutablePointer<ap_book_features>.allocate(capacity: 1)
     private var values = UnsafeMutablePointer<Double>.allocate(capacity: 64)
     private var valueCapacity = 64
+    private let duration: CoreMetrics.Timer
     private let lock = NSLock()
     private var running = false
 
-    public init(instance: PluginInstance) {
+    public init(instance: PluginInstance, duration: CoreMetrics.Timer) {
         self.instance = instance
+        self.duration = duration
         vote.initialize(to: ap_vote())
         error.initialize(to: ap_error.empty())
         frame.initialize(to: ap_feature_frame())
@@ -54,7 +58,9 @@ public final class HeadCall: @unchecked Sendable {
         group.enter()
         instance.context.executor.async { [self] in
             // Already on the executor: the evaluator is read directly.
+            let started = DispatchTime.now()
             status = instance.headEvaluator()?.evaluate(UnsafePointer(frame), vote, error) ?? ap_status(AP_ERR_NOT_FOUND)
+            duration.recordNanoseconds(DispatchTime.now().nanoseconds(since: started))
             lock.withLock { running = false }
             group.leave()
         }

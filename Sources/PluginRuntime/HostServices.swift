@@ -5,6 +5,7 @@ import Foundation
 import HTTPClient
 import Logging
 import Subscriptions
+import Metrics
 
 /// The host side of the contract's services table (ap_host_api): one table
 /// for the process, every call scoped by the caller's HostContext.
@@ -13,8 +14,15 @@ public final class HostServices: @unchecked Sendable {
 
     private let lock = NSLock()
     private var eventSink: EventSink?
-    private var metricValues: [MetricKey: Double] = [:]
+    /// The totals `metrics` shows.
+    let totals = MetricTotals()
+    /// The kind each plugin metric's name in /metrics was first recorded
+    /// as: one name, one kind, whichever plugin records it.
+    private var pluginMetricKinds: [String: (kind: ap_metric_kind, plugin: String)] = [:]
     private(set) var rejectedEvents = 0
+    /// Where the contexts' metrics go: the metrics factory current when
+    /// the services were made (the Prometheus backend in `alphaplus run`).
+    let metricsFactory: any MetricsFactory
     let logger: Logger
     /// Platform origins mapped to local ones (host config
     /// `network.endpoint_overrides`), applied after the allowlist check.
@@ -43,7 +51,8 @@ public final class HostServices: @unchecked Sendable {
     }
 
     /// `state` keeps instances' key/value state: the store in `run` and
-    /// `outbox drain`, process memory otherwise (tests, backtests).
+    /// `outbox drain`, process memory otherwise (tests, backtests). Metrics
+    /// go to `MetricsSystem.factory` as it is now.
     public init(logger: Logger = Logger(label: "alphaplus.plugins"), endpointOverrides: [HTTPOrigin: HTTPOrigin] = [:],
                 http: HTTPClient.Configuration = HTTPClient.Configuration(),
                 state: InstanceStateStorage = InMemoryInstanceStateStorage()) {
@@ -51,6 +60,7 @@ public final class HostServices: @unchecked Sendable {
         self.endpointOverrides = endpointOverrides
         httpConfiguration = http
         stateStorage = state
+        metricsFactory = MetricsSystem.factory
     }
 
     /// The HTTP client, started on first use: a host that never makes a
@@ -79,7 +89,9 @@ public final class HostServices: @unchecked Sendable {
         lock.withLock { eventSink = sink }
     }
 
-    public var metrics: [MetricKey: Double] { lock.withLock { metricValues } }
+    /// Every in-memory total: the host's own (`events_emitted`,
+    /// `http_requests`, `delivery_done_ignored`) and plugins' metrics.
+    public var metrics: [MetricKey: Double] { totals.values }
 
     public var rejectedEventCount: Int { lock.withLock { rejectedEvents } }
 
@@ -117,28 +129,94 @@ public final class HostServices: @unchecked Sendable {
         return LiveContexts.shared.context(at: UnsafeRawPointer(raw))
     }
 
-    func record(_ kind: ap_metric_kind, _ name: String, _ value: Double, _ context: HostContext, labels: [String: String] = [:]) {
-        guard !name.isEmpty, name.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 }) else {
-            context.logger.warning("metric name '\(name)' refused: use [a-z0-9_]+")
+    /// Adds to one of the host's in-memory totals.
+    func count(_ name: String, _ context: HostContext, labels: [String: String] = [:]) {
+        totals.add(1, to: totals.total(MetricKey(name: name, plugin: context.pluginID, tenant: context.tenantID,
+                                                 instance: context.instanceID, labels: labels)))
+    }
+
+    /// A plugin's metric_record: kept in memory and sent to swift-metrics
+    /// as `alphaplus_plugin_<name>` labelled tenant, plugin and instance.
+    /// Refused with a warning: a name not `[a-z0-9_]+`, a kind the name
+    /// does not have (one name, one kind), an unknown kind, a value that is
+    /// not finite, a negative counter increment.
+    func recordPluginMetric(_ kind: ap_metric_kind, _ name: ap_str, _ value: Double, _ context: HostContext) {
+        let bytes = UnsafeRawBufferPointer(start: name.ptr, count: name.ptr == nil ? 0 : name.len)
+        guard let metric = context.metrics.pluginMetric(named: bytes) ?? addPluginMetric(kind, bytes, context) else { return }
+        let refusal: String?
+        if case .refused(let reason) = metric.handle {
+            refusal = reason
+        } else if metric.kind != kind {
+            refusal = "it was recorded as a \(Self.describe(metric.kind)), not a \(Self.describe(kind)) (one name, one kind)"
+        } else if !value.isFinite || (kind == AP_METRIC_COUNTER && value < 0) {
+            refusal = "the value \(value) is not \(kind == AP_METRIC_COUNTER ? "a finite increment ≥ 0" : "finite")"
+        } else {
+            refusal = nil
+        }
+        if let refusal {
+            context.logger.warning("metric '\(String(decoding: bytes, as: UTF8.self))' refused: \(refusal)")
             return
         }
-        let key = MetricKey(name: name, plugin: context.pluginID, tenant: context.tenantID, instance: context.instanceID, labels: labels)
-        lock.withLock {
-            switch kind {
-            case AP_METRIC_GAUGE: metricValues[key] = value
-            default: metricValues[key, default: 0] += value
+        if let total = metric.total {
+            if kind == AP_METRIC_GAUGE { totals.set(value, of: total) } else { totals.add(value, to: total) }
+        }
+        switch metric.handle {
+        case .counter(let counter): counter.increment(by: value)
+        case .gauge(let gauge): gauge.record(value)
+        case .histogram(let histogram): histogram.record(value)
+        case .refused: break
+        }
+    }
+
+    /// The first record of a plugin metric in a context; nil (logged) for a
+    /// bad name or kind.
+    private func addPluginMetric(_ kind: ap_metric_kind, _ bytes: UnsafeRawBufferPointer, _ context: HostContext) -> ContextMetrics.PluginMetric? {
+        let name = String(decoding: bytes, as: UTF8.self)
+        guard !bytes.isEmpty, bytes.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 }) else {
+            context.logger.warning("metric name '\(name)' refused: use [a-z0-9_]+")
+            return nil
+        }
+        guard [AP_METRIC_COUNTER, AP_METRIC_GAUGE, AP_METRIC_HISTOGRAM].contains(kind) else {
+            context.logger.warning("metric '\(name)' refused: kind \(kind.rawValue) is not 0 (counter), 1 (gauge) or 2 (histogram)")
+            return nil
+        }
+        let exposed = RuntimeMetrics.pluginMetricName(name, kind: kind)
+        let refusal = lock.withLock { () -> String? in
+            if let first = pluginMetricKinds[exposed] {
+                guard first.kind == kind else {
+                    return "\(exposed) is a \(Self.describe(first.kind)) (first recorded by plugin \(first.plugin)), not a \(Self.describe(kind))"
+                }
+                return nil
             }
+            pluginMetricKinds[exposed] = (kind, context.pluginID)
+            return nil
+        }
+        return context.metrics.addPluginMetric(named: name, kind: kind, refusal: refusal)
+    }
+
+    private static func describe(_ kind: ap_metric_kind) -> String {
+        switch kind {
+        case AP_METRIC_COUNTER: "counter"
+        case AP_METRIC_GAUGE: "gauge"
+        case AP_METRIC_HISTOGRAM: "histogram"
+        default: "metric of kind \(kind.rawValue)"
         }
     }
 
     fileprivate func emit(_ event: UnsafePointer<ap_event_header>, _ context: HostContext) -> ap_status {
         if let problem = Self.malformation(of: event) {
             lock.withLock { rejectedEvents += 1 }
+            context.metrics.countRefusedEvent()
             context.logger.warning("market event refused: \(problem)")
             return ap_status(AP_ERR_INVALID_ARGUMENT)
         }
-        record(AP_METRIC_COUNTER, "events_emitted", 1, context)
-        lock.withLock { eventSink }?(context, event)
+        if let kind = MarketEventKind(contractKind: event.pointee.kind) { context.metrics.countEmitted(kind) }
+        // Not `lock.withLock { eventSink }`: a closure returned through the
+        // generic is re-wrapped, one allocation per event.
+        lock.lock()
+        let sink = eventSink
+        lock.unlock()
+        sink?(context, event)
         return ap_status(AP_OK)
     }
 
@@ -208,7 +286,7 @@ public final class HostServices: @unchecked Sendable {
         },
         metric_record: { raw, kind, name, value in
             guard let context = HostServices.context(raw) else { return }
-            context.services.record(kind, name.string, value, context)
+            context.services.recordPluginMetric(kind, name, value, context)
         },
         emit_event: { raw, event in
             guard let context = HostServices.context(raw), context.isInstance, let event else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
@@ -292,6 +370,8 @@ public final class HostContext: @unchecked Sendable {
     /// The host services the plugin's descriptor asks for (ap_service_permission).
     let servicePermissions: UInt64
     let logger: Logger
+    /// Its metric handles, labelled tenant, plugin and instance.
+    let metrics: ContextMetrics
     /// Every call into the instance, and every callback for it, runs here.
     let executor: DispatchQueue
     private let lock = NSLock()
@@ -324,6 +404,8 @@ public final class HostContext: @unchecked Sendable {
         if !tenantID.isEmpty { logger[metadataKey: "tenant"] = "\(tenantID)" }
         if !instanceID.isEmpty { logger[metadataKey: "instance"] = "\(instanceID)" }
         self.logger = logger
+        metrics = ContextMetrics(factory: services.metricsFactory, totals: services.totals, tenant: tenantID, plugin: pluginID,
+                                 instance: instanceID)
         executor = DispatchQueue(label: "alphaplus.\(pluginID).\(tenantID).\(instanceID)")
     }
 

@@ -25,6 +25,7 @@ public final class PluginInstance: @unchecked Sendable {
     /// Read and written on the executor only.
     private(set) var phase = Phase.created
 
+    public var pluginID: String { plugin.id }
     public var tenantID: String { context.tenantID }
     public var instanceID: String { context.instanceID }
     public var currentPhase: Phase { context.executor.sync { phase } }

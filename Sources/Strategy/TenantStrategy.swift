@@ -3,6 +3,7 @@ import CAlphaPlus
 import Dispatch
 import Foundation
 import Logging
+import Metrics
 import PluginRuntime
 
 /// One tenant's strategy on the live path and in backtests alike: every
@@ -12,7 +13,9 @@ import PluginRuntime
 /// it through the risk gate and opens the signal's paper position. Every
 /// decision goes to the journal. One thread at a time (the market
 /// pipeline's); after a stream's first frame nothing allocates unless a
-/// signal is made.
+/// signal is made. Votes, call durations, signals and risk refusals are
+/// counted in swift-metrics (`StrategyMetrics`) with the factory current
+/// when the strategy is made.
 public final class TenantStrategy {
     /// How heads are called.
     public enum Invocation: Sendable {
@@ -83,6 +86,7 @@ public final class TenantStrategy {
     private let journal: StrategyJournal?
     private let invocation: Invocation
     private let logger: Logger
+    private let metrics: TenantMetrics
     private let votes: UnsafeMutableBufferPointer<VoteSlot>
     private let rawVotes: UnsafeMutablePointer<ap_vote>
     private let rawError = UnsafeMutablePointer<ap_error>.allocate(capacity: 1)
@@ -118,7 +122,12 @@ public final class TenantStrategy {
         rawVotes = .allocate(capacity: max(heads.count, 1))
         rawVotes.initialize(repeating: ap_vote(), count: max(heads.count, 1))
         rawError.initialize(to: ap_error.empty())
-        calls = heads.map { head in invocation == .deadline ? head.instance.map(HeadCall.init) : nil }
+        let metrics = TenantMetrics(tenant: tenant, heads: heads, factory: MetricsSystem.factory)
+        self.metrics = metrics
+        calls = heads.indices.map { index in
+            guard invocation == .deadline, let instance = heads[index].instance else { return nil }
+            return HeadCall(instance: instance, duration: metrics.callDurations[index])
+        }
         evaluators = heads.map { head in invocation == .direct ? head.instance?.exclusiveHeadEvaluator() : nil }
         headErrors = Array(repeating: "", count: heads.count)
         begun = Array(repeating: false, count: heads.count)
@@ -183,7 +192,9 @@ public final class TenantStrategy {
                 let vote = rawVotes + index
                 let started = DispatchTime.now().uptimeNanoseconds
                 let status = evaluator.evaluate(frame, vote, rawError)
-                if Int64(DispatchTime.now().uptimeNanoseconds - started) > settings.consensus.headDeadlineNs {
+                let elapsed = Int64(DispatchTime.now().uptimeNanoseconds - started)
+                metrics.callDurations[index].recordNanoseconds(elapsed)
+                if elapsed > settings.consensus.headDeadlineNs {
                     counters.slowCalls[index] += 1
                 }
                 accept(index, status: status, vote: vote, error: rawError)
@@ -230,11 +241,13 @@ public final class TenantStrategy {
         let calibrated = heads[index].spec.calibration?.apply(confidence) ?? confidence
         votes[index] = VoteSlot(status: .ok, direction: direction, confidence: confidence, calibrated: calibrated)
         counters.votes[index][0] += 1
+        metrics.votes[index][(direction == .flat ? VoteOutcome.abstained : .voted).rawValue].increment()
     }
 
     private func setMissing(_ index: Int) {
         votes[index] = VoteSlot(status: .missing)
         counters.votes[index][voteStatusOrder.firstIndex(of: .missing)!] += 1
+        metrics.votes[index][VoteOutcome.missing.rawValue].increment()
     }
 
     /// The head abstains on this frame; the first few failures of each
@@ -244,6 +257,7 @@ public final class TenantStrategy {
         votes[index] = VoteSlot(status: status)
         let statusIndex = voteStatusOrder.firstIndex(of: status)!
         counters.votes[index][statusIndex] += 1
+        metrics.votes[index][(status == .timeout ? VoteOutcome.timeout : .error).rawValue].increment()
         headErrors[index] = reason
         let failures = counters.votes[index][statusIndex]
         if failures <= 3 || failures % 10_000 == 0 {
@@ -268,7 +282,9 @@ public final class TenantStrategy {
         case .rejected(let rejection, let detail):
             decision.rejection = rejection
             decision.detail = detail
-            counters.rejections[rejectionOrder.firstIndex(of: rejection)!] += 1
+            let reasonIndex = rejectionOrder.firstIndex(of: rejection)!
+            counters.rejections[reasonIndex] += 1
+            metrics.riskRefusals[reasonIndex].increment()
             write { try $0.record(decision) }
         case .accepted(let quantity, let stop, let targets, let detail):
             decision.accepted = true
@@ -286,6 +302,7 @@ public final class TenantStrategy {
                 return
             }
             counters.signals += 1
+            metrics.signals[side == .long ? 0 : 1].increment()
             write { journal in
                 try journal.record(decision)
                 try journal.record(signal)

@@ -9,8 +9,9 @@ import Subscriptions
 /// How one configured instance came out.
 enum InstanceCreation {
     case created(PluginInstance)
-    /// Its secrets are not set and the tenant chose `dry_run_without_secrets`.
-    case dryRun
+    /// Its secrets are not set and the tenant chose `dry_run_without_secrets`;
+    /// `plugin` is the configured plugin id.
+    case dryRun(plugin: String)
     case failed(reason: String)
 }
 
@@ -25,7 +26,7 @@ func createInstance(_ config: InstanceConfig, of tenant: TenantConfig, registry:
     } catch {
         if config.dryRunWithoutSecrets {
             logger.notice("\(tenant.file): \(error): the instance is not created and runs dry (dry_run_without_secrets): its deliveries are shown, not sent")
-            return .dryRun
+            return .dryRun(plugin: config.plugin)
         }
         logger.error("\(tenant.file): \(error); the instance is not created")
         return .failed(reason: "\(error)")
@@ -74,8 +75,8 @@ func channelEndpoints(_ tenants: [TenantConfig], creations: [ChannelAddress: Ins
             case .created(let instance):
                 logger.error("\(tenant.file): tenant \(tenant.id), instance \(channel): plugin \(instance.plugin.id) does not offer \(AP_CAPABILITY_CHANNEL_V1); its destinations wait")
                 endpoints[address] = .unavailable(reason: "plugin \(instance.plugin.id) is not a channel")
-            case .dryRun:
-                endpoints[address] = .dryRun
+            case .dryRun(let plugin):
+                endpoints[address] = .dryRun(plugin: plugin)
             case .failed(let reason):
                 endpoints[address] = .unavailable(reason: reason)
             case nil:

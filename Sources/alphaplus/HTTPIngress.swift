@@ -2,6 +2,7 @@ import ArgumentParser
 import Distribution
 import Foundation
 import HostConfig
+import HostMetrics
 import Ingress
 import Logging
 import PluginRuntime
@@ -39,9 +40,7 @@ func startIngress(_ config: HostConfig, tenants: [TenantConfig], creations: [Cha
     let server = IngressServer(
         settings: IngressSettings(host: http.host, port: http.port, maxBodyBytes: http.maxBodyBytes,
                                   requestDeadline: .milliseconds(http.requestDeadlineMs), operatorToken: operatorToken),
-        catalog: catalog, store: store, readiness: readiness,
-        // The Prometheus exposition comes with the metrics backend; until one is set up /metrics says so (503).
-        metricsText: nil)
+        catalog: catalog, store: store, readiness: readiness, metricsText: { HostMetrics.exposition() })
     do { try server.start() } catch { throw ValidationError("\(error)") }
     return server
 }

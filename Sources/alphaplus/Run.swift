@@ -5,6 +5,7 @@ import Distribution
 import Foundation
 import HostConfig
 import Ingress
+import HostMetrics
 import Logging
 import MarketData
 import PluginRuntime
@@ -21,6 +22,9 @@ struct Run: ParsableCommand {
     func run() throws {
         let config = try options.load()
         bootstrapLogging(level: config.logLevel)
+        // First: what records metrics keeps the factory current when it is
+        // made. The /metrics route serves `HostMetrics.exposition()`.
+        HostMetrics.bootstrap()
         let logger = Logger(label: "alphaplus")
         // What /readyz reports (when the http section starts a server).
         let readiness = Readiness(waitingFor: [("store", "not open yet"), ("plugins", "not loaded yet"),

@@ -298,7 +298,7 @@ final class OutboxDispatchTests: XCTestCase {
         let harness = try Harness()
         let distributor = try harness.distributor(
             settings([("vip", "premium", #"{"chat_id":1}"#), ("pub", "free", #"{"chat_id":"@x"}"#)]),
-            endpoints: [ChannelAddress(tenant: "t", instance: "chat"): .dryRun])
+            endpoints: [ChannelAddress(tenant: "t", instance: "chat"): .dryRun(plugin: "test.scripted-channel")])
         distributor.submit(makeSignal(1))
         XCTAssertTrue(distributor.settle())
         XCTAssertEqual(try harness.rows(state: .dryRun).map(\.destination), ["vip"])

@@ -103,7 +103,14 @@ final class RunCLITests: XCTestCase {
         XCTAssertEqual(head.status, 404)
         XCTAssertEqual(head.error, "tenant 'acme', instance 'technical' does not take webhooks (plugin com.alphaplus.head-technical does not offer ap.webhook.v1)")
         XCTAssertEqual(try RawHTTP.send(port: port, method: "POST", target: "/hooks/acme/ghost", body: []).status, 503)
-        XCTAssertEqual(try get("/metrics").status, 503)
+        let metrics = try get("/metrics")
+        XCTAssertEqual(metrics.status, 200)
+        // The Prometheus backend `run` bootstraps: the webhook requests above are counted by status.
+        let exposition = String(decoding: metrics.body, as: UTF8.self)
+        XCTAssertTrue(exposition.contains("# TYPE alphaplus_webhook_requests_total counter"), exposition)
+        XCTAssertTrue(exposition.split(separator: "\n").contains { $0.hasPrefix("alphaplus_webhook_requests_total{")
+            && $0.contains(#"instance="technical""#) && $0.contains(#"status="404""#) && $0.hasSuffix(" 1") }, exposition)
+        XCTAssertTrue(exposition.contains("# TYPE alphaplus_webhook_duration_seconds histogram"), exposition)
 
         let output = try stop(log)
         XCTAssertTrue(output.contains("http: stopped"), output)

@@ -4,6 +4,8 @@ import Dispatch
 import Foundation
 import Logging
 import MarketData
+import Metrics
+import MetricsTestKit
 import PluginRuntime
 import XCTest
 @testable import Strategy
@@ -242,5 +244,60 @@ final class TenantStrategyTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("tenant acme"), "\(error)")
             XCTAssertTrue("\(error)".contains("risk.max_open_per_symbol"), "\(error)")
         }
+    }
+
+    // MARK: - Metrics
+
+    func testVotesSignalsAndRefusalsAreCountedPerTenantHeadAndReason() throws {
+        let metrics = TestMetrics()
+        let strategy = try withMetricsFactory(metrics) { try self.strategy(["long", "long", "long", "flat", "fail"]) }
+        let frames = buffer()
+        // Minutes 0 and 1 open two positions (nothing reaches their stops or
+        // targets); two per symbol at most, so minutes 2 and 3 are refused.
+        for minute: Int64 in 0..<4 { strategy.onFrame(frame(frames, minute: minute, open: 100, high: 101, low: 99, close: 100)) }
+        func votes(_ head: String, _ outcome: String) throws -> Int64 {
+            try metrics.expectCounter("alphaplus_head_votes_total", [("tenant", "acme"), ("plugin", "test.scripted-head"),
+                                                                      ("instance", head), ("outcome", outcome)]).totalValue
+        }
+        XCTAssertEqual(try (0..<3).map { try votes("h\($0)", "voted") }, [4, 4, 4])
+        XCTAssertEqual(try votes("h3", "abstained"), 4)
+        XCTAssertEqual(try votes("h4", "error"), 4)
+        XCTAssertEqual(try votes("h4", "voted"), 0)
+        XCTAssertEqual(try votes("h0", "timeout"), 0)
+        XCTAssertEqual(metrics.counterTotal(label: "alphaplus_head_votes_total"), 20, "one outcome per head and frame")
+        for head in 0..<5 {
+            let durations = try metrics.expectTimer("alphaplus_head_call_duration_seconds",
+                                                    [("tenant", "acme"), ("plugin", "test.scripted-head"), ("instance", "h\(head)")])
+            XCTAssertEqual(durations.values.count, 4, "h\(head): one duration per call")
+            XCTAssertTrue(durations.values.allSatisfy { $0 > 0 })
+        }
+        XCTAssertEqual(try metrics.expectCounter("alphaplus_signals_total", [("tenant", "acme"), ("direction", "long")]).totalValue, 2)
+        XCTAssertEqual(try metrics.expectCounter("alphaplus_signals_total", [("tenant", "acme"), ("direction", "short")]).totalValue, 0)
+        XCTAssertEqual(try metrics.expectCounter("alphaplus_risk_refusals_total",
+                                                 [("tenant", "acme"), ("reason", "max_open_per_symbol")]).totalValue, 2)
+        XCTAssertEqual(metrics.counterTotal(label: "alphaplus_risk_refusals_total"), 2)
+        XCTAssertEqual(Int64(strategy.counters.signals), metrics.counterTotal(label: "alphaplus_signals_total"))
+    }
+
+    func testALateHeadCountsATimeoutAndItsCallStillHasItsDuration() throws {
+        let metrics = TestMetrics()
+        let strategy = try withMetricsFactory(metrics) {
+            try self.strategy(["long", "long", "long", "hang"], invocation: .deadline, deadlineMs: 30)
+        }
+        // The frame's names and symbol must outlive the late call.
+        let frames = buffer()
+        strategy.onFrame(frame(frames, minute: 0, open: 100, high: 101, low: 99, close: 100))
+        XCTAssertEqual(try metrics.expectCounter("alphaplus_head_votes_total", [("tenant", "acme"), ("plugin", "test.scripted-head"),
+                                                                                ("instance", "h3"), ("outcome", "timeout")]).totalValue, 1)
+        let late = try metrics.expectTimer("alphaplus_head_call_duration_seconds",
+                                           [("tenant", "acme"), ("plugin", "test.scripted-head"), ("instance", "h3")])
+        XCTAssertEqual(late.values.count, 0, "still running")
+        Thread.sleep(forTimeInterval: 0.05)
+        ScriptedHead.release.signal()
+        let deadline = Date() + 5
+        while late.values.isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        XCTAssertEqual(late.values.count, 1)
+        XCTAssertGreaterThanOrEqual(late.values.first ?? 0, 50_000_000, "it answered 50 ms after the strategy stopped waiting")
+        withExtendedLifetime(frames) {}
     }
 }
