@@ -254,12 +254,17 @@ let package = Package(
         .target(name: "BenchSupport", path: "bench/BenchSupport"),
         .executableTarget(name: "MarketDataBench", dependencies: [
             "MarketData", "Indicators", "OrderBook", "AllocationCounter", "BenchSupport",
+            "HostMetrics",  // measured with the Prometheus backend
+            "PluginRuntime",  // a linked exchange plugin emitting through the services table
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
+            .product(name: "AlphaPlusSDK", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
         ], path: "bench/MarketDataBench", swiftSettings: [.swiftLanguageMode(.v5)]),  // top-level script state
 
         .executableTarget(name: "StrategyBench", dependencies: [
             "Backtesting", "Strategy", "PluginRuntime", "AllocationCounter", "BenchSupport",
+            "HostMetrics",  // measured with the Prometheus backend
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "AlphaPlusFeeds", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),

@@ -9,6 +9,8 @@
 // ../shared/data and on a generated series (1,000,000 bars by default),
 // their ratio to the target (1 million bars/s on one core), heap
 // allocations per bar after warm-up, and the process's peak memory.
+// Metrics are recorded as in `alphaplus run`: swift-metrics bootstrapped to
+// the Prometheus registry.
 import AllocationCounter
 import AlphaPlusFeeds
 import AlphaPlusJSON
@@ -17,9 +19,12 @@ import Backtesting
 import BenchSupport
 import CAlphaPlus
 import Foundation
+import HostMetrics
 import Logging
 import PluginRuntime
 import Strategy
+
+HostMetrics.bootstrap()
 
 let generatedCount = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 1_000_000 : 1_000_000
 let target = 1_000_000.0
@@ -51,7 +56,8 @@ func makeStrategy() throws -> TenantStrategy {
 }
 
 /// Runs every bar through a fresh strategy; bars per second, allocations per bar after the first 1,000.
-func run(_ name: String, _ bars: [Candle], symbol: String) throws {
+/// Returns its counters (to check /metrics against).
+func run(_ name: String, _ bars: [Candle], symbol: String) throws -> TenantStrategy.Counters {
     let strategy = try makeStrategy()
     let runner = BacktestRunner(strategy: strategy)
     let warmup = min(1_000, bars.count / 10)
@@ -67,9 +73,11 @@ func run(_ name: String, _ bars: [Candle], symbol: String) throws {
     let c = strategy.counters
     print(String(format: "%@: %d bars, %.2f million bars/s = %.2fx the target; %.3f allocations/bar; %d frames evaluated, %d signals, %d positions closed",
                  name, measured, perSecond / 1e6, perSecond / target, allocations, c.framesEvaluated, c.signals, c.positionsClosed))
+    return c
 }
 
 do {
+    var counters: [TenantStrategy.Counters] = []
     let dataRoot = ProcessInfo.processInfo.environment["ALPHAPLUS_SHARED_DATA"]
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data").path
@@ -79,7 +87,7 @@ do {
         try FeedReader(path: barsFile).read { event, _ in
             if case .candle(_, let candle, _) = event { bars.append(candle) }
         }
-        try run("FTX BTC-PERP 1m (nautilus)", bars, symbol: "BTC-PERP")
+        counters.append(try run("FTX BTC-PERP 1m (nautilus)", bars, symbol: "BTC-PERP"))
     } else {
         print("skipped the FTX file: \(barsFile) is not here (the shared market data sits in ../shared/data beside the checkout)")
     }
@@ -104,7 +112,16 @@ do {
                            low: low, close: close, volume: 5 + 20 * uniform()))
         price = close
     }
-    try run("generated 1m series", bars, symbol: "GEN-USD")
+    counters.append(try run("generated 1m series", bars, symbol: "GEN-USD"))
+    let totalSignals = counters.reduce(0) { $0 + $1.signals }, totalFrames = counters.reduce(0) { $0 + $1.framesEvaluated }
+    // The counts reached the Prometheus registry: the real backend was measured.
+    let exposition = HostMetrics.exposition()
+    let signalsInMetrics = exposition.split(separator: "\n").filter { $0.hasPrefix("alphaplus_signals_total{tenant=\"bench\"") }
+        .compactMap { Int($0.split(separator: " ").last!) }.reduce(0, +)
+    precondition(signalsInMetrics == totalSignals, "/metrics counts \(signalsInMetrics) signals, the strategies \(totalSignals)")
+    precondition(exposition.contains("alphaplus_head_call_duration_seconds_count{tenant=\"bench\",plugin=\"com.alphaplus.head-rules\",instance=\"rules\"} \(totalFrames)\n"),
+                 "/metrics lacks the rules head's \(totalFrames) call durations")
+    print("metrics: Prometheus registry (\(exposition.split(separator: "\n").count) lines of /metrics), counts checked")
     print(String(format: "peak memory: %.0f MiB", peakMemoryMiB()))
 } catch {
     print("StrategyBench: \(error)")
