@@ -92,7 +92,7 @@ let package = Package(
         // The host's Prometheus registry: the one place the swift-metrics backend is bootstrapped (alphaplus run)
         // and the exposition text for /metrics, with every host metric's help and buckets.
         .target(name: "HostMetrics", dependencies: [
-            "PluginRuntime", "MarketData", "Strategy", "Distribution",  // their metric descriptors
+            "PluginRuntime", "MarketData", "Strategy", "Distribution", "Ingress",  // their metric descriptors
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import Distribution
 import Foundation
+import Ingress
 import Logging
 import MarketData
 import Metrics
@@ -19,6 +20,7 @@ public final class HostMetrics: Sendable {
     /// Every metric the host records itself, with its help and buckets
     /// (plugins' own metrics are named at run time: `RuntimeMetrics.pluginMetricPrefix`).
     public static let catalogue = RuntimeMetrics.all + MarketDataMetrics.all + StrategyMetrics.all + DistributionMetrics.all
+        + IngressMetrics.all
 
     public let registry: PrometheusCollectorRegistry
     /// swift-metrics' factory onto `registry`.

@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import struct PluginRuntime.MetricDescriptor
 
 /// `alphaplus_webhook_requests_total{tenant, instance, plugin, status}` and
 /// `alphaplus_webhook_duration_seconds{tenant, plugin, instance}`, each
@@ -52,3 +53,17 @@ final class WebhookMetrics: @unchecked Sendable {
         timer.record(duration: duration)
     }
 }
+
+/// The ingress's metrics, for the Prometheus catalogue (HELP lines, buckets).
+public enum IngressMetrics {
+    public static let requests = MetricDescriptor(
+        name: WebhookMetrics.requestsLabel, kind: .counter, labels: ["tenant", "instance", "plugin", "status"],
+        help: "Webhook requests by tenant, instance, plugin and the HTTP status answered (refusals by the host included; unknown tenants and instances with those labels empty).")
+    public static let duration = MetricDescriptor(
+        name: WebhookMetrics.durationLabel, kind: .histogram, labels: ["tenant", "plugin", "instance"],
+        help: "Time from a webhook request's arrival to its answer, in seconds, per tenant, plugin and instance.",
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+
+    public static let all = [requests, duration]
+}
+

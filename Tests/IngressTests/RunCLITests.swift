@@ -108,6 +108,7 @@ final class RunCLITests: XCTestCase {
         // The Prometheus backend `run` bootstraps: the webhook requests above are counted by status.
         let exposition = String(decoding: metrics.body, as: UTF8.self)
         XCTAssertTrue(exposition.contains("# TYPE alphaplus_webhook_requests_total counter"), exposition)
+        XCTAssertTrue(exposition.contains("# HELP alphaplus_webhook_requests_total Webhook requests by tenant"), exposition)
         XCTAssertTrue(exposition.split(separator: "\n").contains { $0.hasPrefix("alphaplus_webhook_requests_total{")
             && $0.contains(#"instance="technical""#) && $0.contains(#"status="404""#) && $0.hasSuffix(" 1") }, exposition)
         XCTAssertTrue(exposition.contains("# TYPE alphaplus_webhook_duration_seconds histogram"), exposition)
