@@ -4,8 +4,8 @@ import Dispatch
 import Distribution
 import Foundation
 import HostConfig
-import Ingress
 import HostMetrics
+import Ingress
 import Logging
 import MarketData
 import PluginRuntime
