@@ -184,6 +184,7 @@ struct AdminAPI: Sendable {
     private func subscribers(of tenant: IngressTenant) throws -> JSONValue {
         let nowNs = Int64(Date().timeIntervalSince1970 * 1e9)
         func time(_ ns: Int64) -> JSONValue { ns == 0 ? .null : .string(UTCTime.iso8601(ns: ns)) }
+        let histories = try store.histories(tenant: tenant.id)
         return .object(["subscribers": .array(try store.subscribers(tenant: tenant.id).map { record in
             .object([
                 "id": .string(record.id),
@@ -194,7 +195,7 @@ struct AdminAPI: Sendable {
                 "period_end": time(record.periodEndNs), "grace_until": time(record.graceUntilNs),
                 "identities": .array(record.identities.map { .object(["kind": .string($0.kind), "value": .string($0.value)]) }),
                 "created_at": .string(UTCTime.iso8601(ns: record.createdNs)), "updated_at": .string(UTCTime.iso8601(ns: record.updatedNs)),
-                "history": .array(try store.history(tenant: tenant.id, subscriber: record.id).map { entry in
+                "history": .array((histories[record.id] ?? []).map { entry in
                     .object(["at": .string(UTCTime.iso8601(ns: entry.atNs)), "change": .string(entry.change), "source": .string(entry.source),
                              "reference": entry.reference.isEmpty ? .null : .string(entry.reference)])
                 }),

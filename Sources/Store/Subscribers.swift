@@ -31,11 +31,22 @@ extension SignalStore: SubscriptionStorage {
     public func history(tenant: String, subscriber: String) throws -> [SubscriptionHistoryEntry] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM subscription_history WHERE tenant = ? AND subscriber = ? ORDER BY seq",
-                             arguments: [tenant, subscriber]).map {
-                SubscriptionHistoryEntry(subscriber: $0["subscriber"], atNs: $0["at_ns"], change: $0["change"], source: $0["source"],
-                                         reference: $0["reference"])
-            }
+                             arguments: [tenant, subscriber]).map(Self.historyEntry)
         }
+    }
+
+    /// Every subscriber's history in one read (the admin API's list), by
+    /// subscriber, each oldest first.
+    public func histories(tenant: String) throws -> [String: [SubscriptionHistoryEntry]] {
+        try read { db in
+            Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM subscription_history WHERE tenant = ? ORDER BY seq",
+                                                  arguments: [tenant]).map(Self.historyEntry), by: \.subscriber)
+        }
+    }
+
+    private static func historyEntry(_ row: Row) -> SubscriptionHistoryEntry {
+        SubscriptionHistoryEntry(subscriber: row["subscriber"], atNs: row["at_ns"], change: row["change"], source: row["source"],
+                                 reference: row["reference"])
     }
 }
 
