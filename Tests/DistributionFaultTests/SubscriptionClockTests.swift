@@ -1,6 +1,5 @@
 import AlphaPlusJSON
 import AlphaPlusSDK
-import Crypto
 import Distribution
 import FakeChannelServers
 import Foundation
@@ -110,34 +109,16 @@ final class SubscriptionClockTests: XCTestCase {
     private var telegramHeaders: [String: String] { ["X-Telegram-Bot-Api-Secret-Token": webhookSecret, "Content-Type": "application/json"] }
 
     private func signature(_ body: [UInt8]) -> String {
-        let t = Int(Date().timeIntervalSince1970)
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(t).".utf8) + body, using: SymmetricKey(data: Array(signingSecret.utf8)))
-        return "t=\(t),v1=\(mac.map { String(format: "%02x", $0) }.joined())"
+        WebhookRequests.stripeSignature(body, secret: signingSecret, at: Int(Date().timeIntervalSince1970))
     }
 
-    private func linkToken(_ subscriber: String) -> String {
-        let mac = Array(HMAC<SHA256>.authenticationCode(for: Array(subscriber.utf8), using: SymmetricKey(data: Array(linkSecret.utf8))))
-        let encoded = Data(mac.prefix(16)).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        return "\(subscriber)-\(encoded)"
-    }
+    private func linkToken(_ subscriber: String) -> String { WebhookRequests.linkToken(subscriber, secret: linkSecret) }
 
     private func update(_ id: Int, chat: Int64, text: String) -> [UInt8] {
-        let command = text.split(separator: " ").first.map(String.init) ?? text
-        return Array(#"{"update_id":\#(800_000 + id),"message":{"message_id":\#(id),"from":{"id":\#(chat),"is_bot":false,"first_name":"C"},"chat":{"id":\#(chat),"first_name":"C","type":"private"},"date":\#(Int(t0 / second)),"text":"\#(text)","entities":[{"offset":0,"length":\#(command.utf16.count),"type":"bot_command"}]}}"#.utf8)
+        WebhookRequests.telegramUpdate(800_000 + id, chat: chat, text: text, date: Int(t0 / second))
     }
 
     private func post(_ url: String, _ body: [UInt8], _ headers: [String: String]) throws -> (status: Int, text: String) {
-        final class Box: @unchecked Sendable { var result: Result<AlphaPlusSDK.HTTPResponse, HTTPClientError>? }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        _ = try client.send(HTTPRequest(method: "POST", url: url, headers: headers.map { HTTPHeader($0.key, $0.value) }, body: body,
-                                        timeoutMs: 10_000)) { result in
-            box.result = result
-            done.signal()
-        }
-        done.wait()
-        let response = try box.result!.get()
-        return (response.status, response.bodyText)
+        try client.post(url, body, headers)
     }
 }

@@ -1,6 +1,5 @@
 import AlphaPlusJSON
 import AlphaPlusSDK
-import Crypto
 import Distribution
 import FakeChannelServers
 import Foundation
@@ -149,18 +148,10 @@ final class SubscriptionEndToEndTests: XCTestCase {
     private func now() -> Int { Int(Date().timeIntervalSince1970) }
 
     private func signature(_ body: [UInt8], at time: Int? = nil, secret: String? = nil) -> String {
-        let t = time ?? now()
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(t).".utf8) + body, using: SymmetricKey(data: Array((secret ?? signingSecret).utf8)))
-        return "t=\(t),v1=\(mac.map { String(format: "%02x", $0) }.joined())"
+        WebhookRequests.stripeSignature(body, secret: secret ?? signingSecret, at: time ?? now())
     }
 
-    /// The website's deep link parameter for `subscriber` (docs/OPERATIONS.md).
-    private func linkToken(_ subscriber: String) -> String {
-        let mac = Array(HMAC<SHA256>.authenticationCode(for: Array(subscriber.utf8), using: SymmetricKey(data: Array(linkSecret.utf8))))
-        let encoded = Data(mac.prefix(16)).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        return "\(subscriber)-\(encoded)"
-    }
+    private func linkToken(_ subscriber: String) -> String { WebhookRequests.linkToken(subscriber, secret: linkSecret) }
 
     private func event(_ id: String, _ type: String, _ object: String) throws -> [UInt8] {
         Array(#"{"id":"\#(id)","object":"event","api_version":"2024-06-20","created":\#(now()),"livemode":false,"pending_webhooks":1,"type":"\#(type)","data":{"object":\#(object)}}"#.utf8)
@@ -175,28 +166,15 @@ final class SubscriptionEndToEndTests: XCTestCase {
     }
 
     private func update(_ id: Int, chat: Int64, text: String) -> [UInt8] {
-        let command = text.split(separator: " ").first.map(String.init) ?? text
-        return Array(#"{"update_id":\#(900_000 + id),"message":{"message_id":\#(id),"from":{"id":\#(chat),"is_bot":false,"first_name":"E"},"chat":{"id":\#(chat),"first_name":"E","type":"private"},"date":\#(now()),"text":"\#(text)","entities":[{"offset":0,"length":\#(command.utf16.count),"type":"bot_command"}]}}"#.utf8)
+        WebhookRequests.telegramUpdate(900_000 + id, chat: chat, text: text, date: now())
     }
 
     private func post(_ url: String, _ body: [UInt8], _ headers: [String: String]) throws -> (status: Int, text: String) {
-        try call(HTTPRequest(method: "POST", url: url, headers: headers.map { HTTPHeader($0.key, $0.value) }, body: body, timeoutMs: 10_000))
+        try client.post(url, body, headers)
     }
 
     private func get(_ url: String, token: String?) throws -> (status: Int, text: String) {
-        try call(HTTPRequest(method: "GET", url: url, headers: token.map { [HTTPHeader("Authorization", "Bearer \($0)")] } ?? [], timeoutMs: 10_000))
-    }
-
-    private func call(_ request: HTTPRequest) throws -> (status: Int, text: String) {
-        final class Box: @unchecked Sendable { var result: Result<AlphaPlusSDK.HTTPResponse, HTTPClientError>? }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        _ = try client.send(request) { result in
-            box.result = result
-            done.signal()
-        }
-        done.wait()
-        let response = try box.result!.get()
-        return (response.status, response.bodyText)
+        try client.answer(HTTPRequest(method: "GET", url: url, headers: token.map { [HTTPHeader("Authorization", "Bearer \($0)")] } ?? [],
+                                      timeoutMs: 10_000))
     }
 }
