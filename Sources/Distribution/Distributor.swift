@@ -159,10 +159,11 @@ public final class Distributor: @unchecked Sendable {
                                                                  tier: destination.tier, targetJSON: destination.targetJSON))
                 }
             }
+            // A set: with subscribers' chats there may be thousands of each.
+            let configured = Set(registrations.map { DestinationKey(tenant: $0.tenant, id: $0.id) })
             for stored in try outbox.registerDestinations(registrations, atNs: now) {
                 let key = DestinationKey(tenant: stored.tenant, id: stored.id)
-                destinations[key] = DestinationState(key: key, stored: stored,
-                                                     configured: registrations.contains { $0.tenant == stored.tenant && $0.id == stored.id })
+                destinations[key] = DestinationState(key: key, stored: stored, configured: configured.contains(key))
             }
             for entry in try outbox.pendingDeliveries() { destinations[entry.destinationKey]?.insert(entry) }
             reportDestinations()
@@ -312,9 +313,10 @@ public final class Distributor: @unchecked Sendable {
             let registrations = new.map {
                 DestinationRegistration(tenant: tenant, id: $0.id, channel: $0.channel, tier: $0.tier, targetJSON: $0.targetJSON)
             }
-            for stored in try outbox.registerDestinations(registrations, atNs: clock.nowNs())
-            where registrations.contains(where: { $0.tenant == stored.tenant && $0.id == stored.id }) {
+            let keys = Set(new.map { DestinationKey(tenant: tenant, id: $0.id) })
+            for stored in try outbox.registerDestinations(registrations, atNs: clock.nowNs()) {
                 let key = DestinationKey(tenant: stored.tenant, id: stored.id)
+                guard keys.contains(key) else { continue }
                 let state = DestinationState(key: key, stored: stored, configured: true)
                 if let old = destinations[key] { old.queue.forEach(state.insert) }
                 destinations[key] = state
