@@ -1,3 +1,4 @@
+import AlphaPlusSDK
 import Foundation
 
 /// The parameter of a deep link `https://t.me/<bot>?start=<token>` that
@@ -53,15 +54,4 @@ public enum TelegramLinkToken {
         default: false
         }
     }
-}
-
-/// Compares a presented value with the expected one in time that depends
-/// only on the expected one's length, so that timing tells an attacker
-/// nothing about how much of a guess was right.
-func constantTimeEquals(_ presented: [UInt8], _ expected: [UInt8]) -> Bool {
-    var difference: UInt8 = presented.count == expected.count ? 0 : 1
-    for index in expected.indices {
-        difference |= (index < presented.count ? presented[index] : 0) ^ expected[index]
-    }
-    return difference == 0
 }

@@ -1,3 +1,5 @@
+import AlphaPlusSDK
+
 /// The `Stripe-Signature` header of a webhook request (channels.md §4),
 /// checked exactly as stripe-python's `WebhookSignature.verify_header`
 /// (16.1.0, the implementation the tests cross-check against; on malformed
@@ -171,14 +173,5 @@ public enum StripeSignature {
             digits.append(alphabet[Int(byte & 0x0F)])
         }
         return digits
-    }
-
-    /// Equal bytes, in time that depends on the length only (which is public:
-    /// a v1 signature is 64 hex digits).
-    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
     }
 }

@@ -88,3 +88,15 @@ final class HTTPServiceTests: XCTestCase {
                        "aa4ae5e15272d00e95705637ce8a3b55ed402112")
     }
 }
+
+final class ConstantTimeTests: XCTestCase {
+    func testEqualOnlyForTheSameBytes() {
+        let expected = Array("v1-signature".utf8)
+        XCTAssertTrue(constantTimeEquals(expected, expected))
+        XCTAssertFalse(constantTimeEquals(Array("v1-signaturf".utf8), expected), "one byte differs")
+        XCTAssertFalse(constantTimeEquals(Array("v1-signatur".utf8), expected), "a prefix")
+        XCTAssertFalse(constantTimeEquals(expected + [0], expected), "longer")
+        XCTAssertFalse(constantTimeEquals([], expected))
+        XCTAssertTrue(constantTimeEquals([], []))
+    }
+}
