@@ -141,9 +141,17 @@ let package = Package(
             .product(name: "AlphaPlusFeeds", package: "swift"),  // UTCTime
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Tenants at run time: their instances, shared connectors, strategies and distribution; the diff a reload applies.
+        .target(name: "Tenancy", dependencies: [
+            "HostConfig", "PluginRuntime", "MarketData", "Strategy", "Distribution", "Store", "Subscriptions",
+            .product(name: "CAlphaPlus", package: "swift"),
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "Crypto", package: "swift-crypto"),  // connector ids and secret digests
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "alphaplus", dependencies: [
             "PluginRuntime", "HostConfig", "Strategy", "Backtesting", "BacktestReport", "Indicators", "MarketData", "OrderBook",
-            "Store", "Ingress",
+            "Store", "Ingress", "Tenancy",
             "HTTPClient",  // doctor reports libcurl's version
             "Distribution", "Subscriptions",
             "HostMetrics",
@@ -283,6 +291,11 @@ let package = Package(
         // The admin query parser fuzzed for as long as one likes (ALPHAPLUS_FUZZ_ITERATIONS, ALPHAPLUS_FUZZ_SEED).
         .executableTarget(name: "IngressFuzz", dependencies: ["IngressFuzzing"], path: "bench/IngressFuzz"),
 
+        .testTarget(name: "TenancyTests", dependencies: [
+            "Tenancy", "HostConfig", "PluginRuntime", "MarketData", "Strategy", "Store", "SharedTestData",
+            .product(name: "CAlphaPlus", package: "swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "PluginRuntimeTests", dependencies: [
             "PluginRuntime", "HostConfig", "SharedTestData",
             .product(name: "CAlphaPlus", package: "swift"),

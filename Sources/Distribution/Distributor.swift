@@ -82,12 +82,13 @@ public final class Distributor: @unchecked Sendable {
     let clock: DistributionClock
     let options: DistributorOptions
     let logger: Logger
-    let tenants: [String: DistributionSettings]
-    let endpoints: [ChannelAddress: ChannelEndpoint]
+    /// Both change only on the queue, when a tenant is reconfigured.
+    var tenants: [String: DistributionSettings]
+    var endpoints: [ChannelAddress: ChannelEndpoint]
     /// Tenants' subscribers, for the tenants with `subscribers:` settings.
     let subscriptions: SubscriptionStorage?
     /// Per channel instance, per `AttemptOutcome`.
-    let outcomeCounters: [ChannelAddress: [Counter]]
+    var outcomeCounters: [ChannelAddress: [Counter]]
 
     // Queue-confined state.
     var destinations: [DestinationKey: DestinationState] = [:]
@@ -452,7 +453,7 @@ final class DestinationState {
     var disabledReason: String
     var disabledAtNs: Int64
     /// In the tenant's current configuration (a removed one keeps its rows, unsent).
-    let configured: Bool
+    var configured: Bool
     /// Pending rows by (not_before, id); the head may be in flight.
     var queue: [OutboxEntry] = []
     var inFlight = false

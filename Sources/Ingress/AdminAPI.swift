@@ -17,9 +17,11 @@ struct AdminAPI: Sendable {
     static let base = "/admin/v1"
     static let deadLetterLimit = 100
 
-    let catalog: IngressCatalog
+    let live: LiveCatalog
     let store: SignalStore
     let authenticator: AdminAuthenticator
+
+    var catalog: IngressCatalog { live.current }
 
     func register(on router: Router<BasicRequestContext>) {
         route(router, "plugins") { caller, _, _ in

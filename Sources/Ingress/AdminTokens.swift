@@ -31,16 +31,22 @@ enum AdminCaller: Equatable {
 /// Tells the operator's token and the tenants' tokens apart.
 struct AdminAuthenticator: Sendable {
     let operatorToken: AdminToken?
-    let tenantTokens: [(tenant: String, token: AdminToken)]
+    /// The tenants' tokens as the current catalog has them (a reload may change them).
+    let catalog: LiveCatalog
 
-    var isEnabled: Bool { operatorToken != nil || !tenantTokens.isEmpty }
+    var tenantTokens: [(tenant: String, token: AdminToken)] {
+        catalog.current.tenants.compactMap { tenant in tenant.adminToken.map { (tenant.id, $0) } }
+    }
 
     /// The caller the request's `Authorization: Bearer` token belongs to.
     /// 503 when no token is configured at all; 401 (with
     /// `WWW-Authenticate: Bearer`) when the header is missing, is not a
     /// bearer token or matches no token.
     func caller(of request: Request) throws(APIError) -> AdminCaller {
-        guard isEnabled else { throw APIError(.serviceUnavailable, "admin API disabled: no token configured") }
+        let tenantTokens = tenantTokens
+        guard operatorToken != nil || !tenantTokens.isEmpty else {
+            throw APIError(.serviceUnavailable, "admin API disabled: no token configured")
+        }
         guard let header = request.headers[.authorization] else {
             throw unauthorized("missing bearer token: send Authorization: Bearer <token>", challenge: "Bearer")
         }

@@ -1,3 +1,4 @@
+import Foundation
 import PluginRuntime
 
 /// One configured instance as the ingress sees it.
@@ -49,7 +50,7 @@ public struct IngressTenant: Sendable {
 }
 
 /// What the ingress serves: the tenants and the plugins as `run` set them
-/// up at start.
+/// up (at start, and again after each reload).
 public struct IngressCatalog: Sendable {
     public var tenants: [IngressTenant]
     public var plugins: [LoadedPlugin]
@@ -62,4 +63,18 @@ public struct IngressCatalog: Sendable {
     }
 
     func tenant(_ id: String) -> IngressTenant? { tenants.first { $0.id == id } }
+}
+
+/// The catalog requests read, replaced whole by a reload: a request works
+/// on the catalog it read, before or after, never on half of each.
+final class LiveCatalog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var catalog: IngressCatalog
+
+    init(_ catalog: IngressCatalog) { self.catalog = catalog }
+
+    var current: IngressCatalog {
+        get { lock.withLock { catalog } }
+        set { lock.withLock { catalog = newValue } }
+    }
 }

@@ -43,6 +43,7 @@ public final class IngressServer: @unchecked Sendable {
     private let settings: IngressSettings
     private let router: Router<BasicRequestContext>
     private let responder: IngressResponder
+    private let live: LiveCatalog
     private let logger: Logger
     private let lock = NSLock()
     private var group: ServiceGroup?
@@ -61,12 +62,13 @@ public final class IngressServer: @unchecked Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: NoRouteAsJSON())
         Self.registerProbes(on: router, readiness: readiness, metricsText: metricsText)
-        let authenticator = AdminAuthenticator(operatorToken: settings.operatorToken,
-                                               tenantTokens: catalog.tenants.compactMap { tenant in tenant.adminToken.map { (tenant.id, $0) } })
-        AdminAPI(catalog: catalog, store: store, authenticator: authenticator).register(on: router)
+        let live = LiveCatalog(catalog)
+        self.live = live
+        let authenticator = AdminAuthenticator(operatorToken: settings.operatorToken, catalog: live)
+        AdminAPI(live: live, store: store, authenticator: authenticator).register(on: router)
         self.router = router
         responder = IngressResponder(
-            webhooks: WebhookRoute(catalog: catalog, maxBodyBytes: settings.maxBodyBytes, deadline: settings.requestDeadline,
+            webhooks: WebhookRoute(live: live, maxBodyBytes: settings.maxBodyBytes, deadline: settings.requestDeadline,
                                    metrics: WebhookMetrics(factory: metricsFactory)),
             router: router.buildResponder(), logger: logger)
     }
@@ -77,6 +79,10 @@ public final class IngressServer: @unchecked Sendable {
     public var routes: [(method: String, path: String)] {
         router.routes.map { ($0.method.rawValue, $0.path.description) }
     }
+
+    /// What requests see from now on (after a reload): requests in
+    /// progress finish with the catalog they read.
+    public func replaceCatalog(_ catalog: IngressCatalog) { live.current = catalog }
 
     /// The port it listens on (after `start`).
     public var port: Int { lock.withLock { boundPort } }

@@ -22,10 +22,12 @@ struct WebhookRoute: Sendable {
     /// Set by the host whatever the plugin says.
     static let setByHost: Set<String> = ["content-length", "x-request-id"]
 
-    let catalog: IngressCatalog
+    let live: LiveCatalog
     let maxBodyBytes: Int
     let deadline: Duration
     let metrics: WebhookMetrics
+
+    var catalog: IngressCatalog { live.current }
 
     static func serves(_ path: Substring) -> Bool { path == prefix || path.hasPrefix(prefix + "/") }
 

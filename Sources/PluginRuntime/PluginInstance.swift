@@ -102,6 +102,17 @@ public final class PluginInstance: @unchecked Sendable {
         }
     }
 
+    /// Asks a started exchange instance to stop streaming `symbol`.
+    public func unsubscribe(symbol: String) throws(InstanceError) {
+        try onExecutor { () throws(InstanceError) in
+            guard let exchange = plugin.exchange else { throw failure("plugin does not offer \(AP_CAPABILITY_EXCHANGE_V1)") }
+            guard phase == .started else { return }
+            var err = ap_error.empty()
+            let status = withAPStr(symbol) { text in exchange.pointee.unsubscribe(raw, text, &err) }
+            guard status == AP_OK else { throw failure("unsubscribe from \(symbol) failed (status \(status)): \(err.text)") }
+        }
+    }
+
     public func stop() {
         context.executor.sync {
             guard phase == .started else { return }

@@ -103,8 +103,11 @@ public final class TenantStrategy {
     private let atrKey = IndicatorKey("atr_14")
 
     /// Throws when the settings contradict each other (naming the field).
+    /// A strategy rebuilt on a reload `continuing` the tenant's previous
+    /// one takes over its paper book (open positions, equity) when the
+    /// initial equity and the costs are the same.
     public init(tenant: String, settings: StrategySettings, heads: [Head], journal: StrategyJournal?, halt: GlobalHalt,
-                invocation: Invocation, logger: Logger) throws {
+                invocation: Invocation, logger: Logger, continuing previous: TenantStrategy? = nil) throws {
         self.tenant = tenant
         self.settings = settings
         self.heads = heads
@@ -114,7 +117,11 @@ public final class TenantStrategy {
         if let problem = settings.problems.first {
             throw PaperTradeError(tenant: tenant, subject: "strategy", field: problem.field, problem: problem.problem)
         }
-        trader = try PaperTrader(tenant: tenant, initialEquity: settings.initialEquity, costs: settings.costs)
+        if let previous, previous.trader.initialEquity == settings.initialEquity, previous.trader.costs == settings.costs {
+            trader = previous.trader
+        } else {
+            trader = try PaperTrader(tenant: tenant, initialEquity: settings.initialEquity, costs: settings.costs)
+        }
         consensus = Consensus(policy: settings.consensus, weights: heads.map(\.spec.weight))
         risk = RiskGate(limits: settings.risk, halt: halt)
         votes = .allocate(capacity: heads.count)

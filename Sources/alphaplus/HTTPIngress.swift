@@ -7,32 +7,15 @@ import Ingress
 import Logging
 import PluginRuntime
 import Store
+import Tenancy
 
 /// Starts the HTTP server when the host config has an `http:` section (nil
 /// without one): webhooks to the tenants' instances as created, the admin
 /// API with the operator's and the tenants' tokens, health and readiness.
-func startIngress(_ config: HostConfig, tenants: [TenantConfig], creations: [ChannelAddress: InstanceCreation],
-                  registry: PluginRegistry, store: SignalStore, readiness: Readiness, logger: Logger) throws -> IngressServer? {
+func startIngress(_ config: HostConfig, running: [TenantHost.Running], registry: PluginRegistry, store: SignalStore,
+                  readiness: Readiness, logger: Logger) throws -> IngressServer? {
     guard let http = config.http else { return nil }
-    let catalog = IngressCatalog(
-        tenants: tenants.map { tenant in
-            IngressTenant(
-                id: tenant.id,
-                instances: tenant.instances.map { instance in
-                    let state: IngressInstance.State = switch creations[ChannelAddress(tenant: tenant.id, instance: instance.id)] {
-                    case .created(let created): .running(created)
-                    case .dryRun: .dryRun
-                    case .failed(let reason): .failed(reason: reason)
-                    case nil: .failed(reason: "not created")
-                    }
-                    return IngressInstance(id: instance.id, pluginID: instance.plugin, state: state)
-                },
-                adminToken: adminToken(tenant.adminToken, of: "tenant \(tenant.id) (\(tenant.file))", logger: logger),
-                hasStrategy: tenant.strategy != nil,
-                destinations: tenant.distribution?.destinations.map(\.id) ?? [],
-                unpaidTier: tenant.distribution?.subscribers?.unpaidTier)
-        },
-        plugins: registry.plugins, refusedPlugins: registry.failures)
+    let catalog = ingressCatalog(running, registry: registry, logger: logger)
     let operatorToken = adminToken(http.adminToken, of: "the operator (\(config.file))", logger: logger)
     if operatorToken == nil, !catalog.tenants.contains(where: { $0.adminToken != nil }) {
         logger.notice("http: admin API disabled: no token configured (http.admin_token, or a tenant's admin_token)")
@@ -43,6 +26,31 @@ func startIngress(_ config: HostConfig, tenants: [TenantConfig], creations: [Cha
         catalog: catalog, store: store, readiness: readiness, metricsText: { HostMetrics.exposition() })
     do { try server.start() } catch { throw ValidationError("\(error)") }
     return server
+}
+
+/// What the ingress serves of the running tenants: each instance as it
+/// came out (a shared connector as the tenant's instance), each tenant's
+/// admin token as it resolves now.
+func ingressCatalog(_ running: [TenantHost.Running], registry: PluginRegistry, logger: Logger) -> IngressCatalog {
+    IngressCatalog(
+        tenants: running.map { tenant in
+            IngressTenant(
+                id: tenant.config.id,
+                instances: tenant.config.instances.map { instance in
+                    let state: IngressInstance.State = switch tenant.instances[instance.id] {
+                    case .created(let created): .running(created)
+                    case .dryRun: .dryRun
+                    case .failed(let reason): .failed(reason: reason)
+                    case nil: .failed(reason: "not created")
+                    }
+                    return IngressInstance(id: instance.id, pluginID: instance.plugin, state: state)
+                },
+                adminToken: adminToken(tenant.config.adminToken, of: "tenant \(tenant.config.id) (\(tenant.config.file))", logger: logger),
+                hasStrategy: tenant.config.strategy != nil,
+                destinations: tenant.config.distribution?.destinations.map(\.id) ?? [],
+                unpaidTier: tenant.config.distribution?.subscribers?.unpaidTier)
+        },
+        plugins: registry.plugins, refusedPlugins: registry.failures)
 }
 
 /// The token a reference names, or nil (with a notice) when it names none

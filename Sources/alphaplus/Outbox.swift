@@ -6,6 +6,7 @@ import HostConfig
 import Logging
 import PluginRuntime
 import Store
+import Tenancy
 
 /// The output is documented in docs/OPERATIONS.md ("The outbox"); keep the two in step.
 struct OutboxCommand: ParsableCommand {
@@ -131,7 +132,7 @@ struct OutboxCommand: ParsableCommand {
             for tenant in tenants {
                 let channels = tenant.distribution?.channelInstances ?? []
                 for instance in tenant.instances where channels.contains(instance.id) {
-                    let creation = createInstance(instance, of: tenant, registry: registry, services: services, logger: logger)
+                    let creation = createInstance(instance, tenant: tenant.id, file: tenant.file, registry: registry, services: services, logger: logger)
                     creations[ChannelAddress(tenant: tenant.id, instance: instance.id)] = creation
                     if case .created(let channel) = creation { created.append(channel) }
                 }

@@ -11,6 +11,7 @@ import MarketData
 import PluginRuntime
 import Store
 import Strategy
+import Tenancy
 
 /// The main job: load the configuration and plugins, create every tenant's
 /// instances, run until SIGINT or SIGTERM, then shut down in order.
@@ -44,7 +45,7 @@ struct Run: ParsableCommand {
             strategies.onFrame(frame)
         }
         services.setEventSink { _, event in
-            if event.pointee.kind == AP_EVENT_NEWS.rawValue { strategies.deliver(event) }
+            if event.pointee.kind == AP_EVENT_NEWS.rawValue { StrategyRouter.deliver(event, to: market.exclusively { strategies.strategies }) }
             market.ingest(event)
         }
         let registry = PluginRegistry(services: services)
@@ -52,77 +53,27 @@ struct Run: ParsableCommand {
         logger.info("plugins loaded", metadata: ["loaded": "\(registry.plugins.count)", "refused": "\(registry.failures.count)"])
         readiness.markReady("plugins")
 
+        // Every tenant's instances, strategy and distribution; connectors
+        // start last, so no frame arrives before its strategy exists.
         let (tenants, errors) = TenantConfig.loadAll(folder: config.tenantsFolder)
         for error in errors { logger.error("tenant configuration refused: \(error)") }
-        enableSubscriptions(services, store: store, tenants: tenants)
-        // Create every instance first, then the strategies, then start the
-        // connectors: no frame arrives before its strategy exists.
-        var instances: [(instance: PluginInstance, config: InstanceConfig, tenant: TenantConfig)] = []
-        var creations: [ChannelAddress: InstanceCreation] = [:]
-        for tenant in tenants {
-            for instance in tenant.instances {
-                let creation = createInstance(instance, of: tenant, registry: registry, services: services, logger: logger)
-                creations[ChannelAddress(tenant: tenant.id, instance: instance.id)] = creation
-                if case .created(let created) = creation { instances.append((created, instance, tenant)) }
-            }
-        }
-        // Webhooks reach the instances from here on; /readyz waits for the distributor.
-        let http = try startIngress(config, tenants: tenants, creations: creations, registry: registry, store: store,
-                                    readiness: readiness, logger: logger)
-        // Distribution: signals and exits go to the outbox through a queue
-        // (no I/O on the market thread) and out to the channel instances.
-        let distributor = Distributor(tenants: distributions(tenants), outbox: store,
-                                      endpoints: channelEndpoints(tenants, creations: creations, logger: logger), clock: WallClock(),
-                                      subscriptions: store)
-        do { try distributor.start() } catch {
-            http?.stop()
-            throw ValidationError("the outbox cannot start: \(error)")
-        }
+        let halt = GlobalHalt()
+        let host = TenantHost(services: services, registry: registry, store: store, market: market, strategies: strategies, halt: halt,
+                              logger: logger, nowNs: wallClockNs)
+        host.onSignal = { signal in logger.notice("signal \(describe(signal))") }
+        host.onOutcome = { outcome in logger.notice("outcome \(describe(outcome))") }
+        do { try host.start(tenants) } catch { throw ValidationError("the outbox cannot start: \(error)") }
         readiness.markReady("distributor")
+        // Webhooks reach the instances from here on; a reload shows the ingress its new catalog.
+        let http = try startIngress(config, running: host.running, registry: registry, store: store, readiness: readiness, logger: logger)
+        if let http {
+            host.onChange = { running in http.replaceCatalog(ingressCatalog(running, registry: registry, logger: logger)) }
+        }
+        // Tenant files reload on SIGHUP, `alphaplus tenants reload` and any change to the folder.
+        let reloads = TenantReloads(config: config, host: host, logger: logger)
+        reloads.start()
         // The host-wide halt switch: a file named HALT beside the store.
         let haltFile = (config.storePath as NSString).deletingLastPathComponent + "/HALT"
-        let halt = GlobalHalt()
-        for tenant in tenants {
-            guard let settings = tenant.strategy else { continue }
-            let heads = settings.heads.map { spec in
-                let created = instances.first { $0.tenant.id == tenant.id && $0.config.id == spec.instance }
-                return TenantStrategy.Head(spec: spec, pluginID: created?.instance.plugin.id
-                                               ?? tenant.instances.first { $0.id == spec.instance }?.plugin ?? "?",
-                                           instance: created?.instance)
-            }
-            for head in heads where head.instance == nil {
-                logger.error("\(tenant.file): tenant \(tenant.id), head \(head.spec.instance) (plugin \(head.pluginID)) has no instance: it abstains on every frame")
-            }
-            do {
-                let strategy = try TenantStrategy(tenant: tenant.id, settings: settings, heads: heads, journal: store, halt: halt,
-                                                  invocation: .deadline, logger: Logger(label: "alphaplus.strategy"))
-                let distributes = tenant.distribution != nil
-                strategy.onSignal = { signal in
-                    logger.notice("signal \(describe(signal))")
-                    if distributes { distributor.submit(signal) }
-                }
-                strategy.onOutcome = { outcome in logger.notice("outcome \(describe(outcome))") }
-                if distributes { strategy.onLeg = { [tenant = tenant.id] leg in distributor.submit(leg, tenant: tenant) } }
-                strategies.add(strategy)
-                logger.info("strategy ready", metadata: ["tenant": "\(tenant.id)", "heads": "\(heads.map(\.spec.instance).joined(separator: ","))"])
-            } catch {
-                logger.error("\(tenant.file): tenant \(tenant.id): strategy refused: \(error)")
-            }
-        }
-        var started: [PluginInstance] = []
-        for (instance, config, tenant) in instances {
-            do {
-                try instance.start()
-                started.append(instance)
-                for subscription in config.subscriptions {
-                    try instance.subscribe(symbol: subscription.symbol, streams: streamFlags(subscription.streams),
-                                           bookDepth: UInt32(subscription.bookDepth))
-                }
-                logger.info("instance started", metadata: ["tenant": "\(tenant.id)", "instance": "\(config.id)", "plugin": "\(instance.plugin.id)"])
-            } catch {
-                logger.error("\(tenant.file): \(error)")
-            }
-        }
         let candleClock = DispatchSource.makeTimerSource(queue: .global())
         candleClock.schedule(deadline: .now() + 1, repeating: 1)
         var lastSummaryNs = wallClockNs()
@@ -137,11 +88,11 @@ struct Run: ParsableCommand {
                 lastSummaryNs = wallClockNs()
                 logger.info("market data: \(market.summary)")
                 market.exclusively { strategies.summaries.forEach { logger.info("\($0)") } }
-                logger.info("distribution: \(describe(distributor.counters))")
+                host.distributor.map { logger.info("distribution: \(describe($0.counters))") }
             }
         }
         candleClock.resume()
-        logger.info("running", metadata: ["tenants": "\(tenants.count)", "instances": "\(started.count)"])
+        logger.info("running", metadata: ["tenants": "\(tenants.count)"])
 
         let stopSignal = DispatchSemaphore(value: 0)
         var sources: [any DispatchSourceSignal] = []
@@ -157,20 +108,19 @@ struct Run: ParsableCommand {
         } else {
             stopSignal.wait()
         }
-        logger.info("shutting down", metadata: ["instances": "\(instances.count)"])
+        logger.info("shutting down")
+        reloads.stop()
         // No webhook reaches an instance once it is being destroyed: the
         // server stops first, letting the requests in progress finish.
         readiness.markNotReady("host", reason: "shutting down")
         http?.stop()
         // Nothing new goes out; deliveries the channels had not finished are
         // recorded as retries when their instances are destroyed.
-        distributor.stop()
-        for (instance, _, _) in instances.reversed() { instance.destroy() }
-        distributor.flush()
+        host.shutdown()
         candleClock.cancel()
         logger.info("market data: \(market.summary)")
         market.exclusively { strategies.summaries.forEach { logger.info("\($0)") } }
-        logger.info("distribution: \(describe(distributor.counters))")
+        host.distributor.map { logger.info("distribution: \(describe($0.counters))") }
         logger.info("stopped")
     }
 }
@@ -189,17 +139,4 @@ func wallClockNs() -> Int64 {
     var spec = timespec()
     clock_gettime(CLOCK_REALTIME, &spec)
     return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
-}
-
-/// The contract's ap_stream_flags for the configured stream names.
-func streamFlags(_ names: [String]) -> UInt32 {
-    names.reduce(0) { flags, name in
-        switch name {
-        case "trades": flags | AP_STREAM_TRADES.rawValue
-        case "quotes": flags | AP_STREAM_QUOTES.rawValue
-        case "book": flags | AP_STREAM_BOOK.rawValue
-        case "candles": flags | AP_STREAM_CANDLES.rawValue
-        default: flags | AP_STREAM_NEWS.rawValue
-        }
-    }
 }

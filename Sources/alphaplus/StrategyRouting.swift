@@ -1,21 +1,28 @@
 import CAlphaPlus
 import Foundation
 import Strategy
+import Tenancy
 
 /// The running tenants' strategies: frames from the market pipeline go to
 /// each in turn (under the pipeline's lock, so one at a time), news events
-/// to every head that takes raw events. Filled before any connector
-/// starts, read-only afterwards.
-final class StrategyRouter: @unchecked Sendable {
+/// to every head that takes raw events. Changed only under the pipeline's
+/// lock (`StrategySet`), by the tenant host at start and on reload.
+final class StrategyRouter: StrategySet, @unchecked Sendable {
     private(set) var strategies: [TenantStrategy] = []
 
-    func add(_ strategy: TenantStrategy) { strategies.append(strategy) }
+    func replace(tenant: String, with strategy: TenantStrategy?) {
+        strategies.removeAll { $0.tenant == tenant }
+        if let strategy { strategies.append(strategy) }
+    }
 
     func onFrame(_ frame: UnsafePointer<ap_feature_frame>) {
         for strategy in strategies { strategy.onFrame(frame) }
     }
 
-    func deliver(_ event: UnsafePointer<ap_event_header>) {
+    /// Hands a news event to the heads of `strategies`, read under the
+    /// pipeline's lock (a reload may be replacing one); the heads are
+    /// called outside it, so a busy head never holds up market data.
+    static func deliver(_ event: UnsafePointer<ap_event_header>, to strategies: [TenantStrategy]) {
         for strategy in strategies {
             for head in strategy.heads { head.instance?.deliver(event) }
         }

@@ -7,7 +7,7 @@ import Store
 import Subscriptions
 
 /// How one configured instance came out.
-enum InstanceCreation {
+public enum InstanceCreation: Sendable {
     case created(PluginInstance)
     /// Its secrets are not set and the tenant chose `dry_run_without_secrets`;
     /// `plugin` is the configured plugin id.
@@ -18,41 +18,41 @@ enum InstanceCreation {
 /// Creates one instance with its secrets, each problem logged naming the
 /// tenant file: a secret not set (the instance runs dry when the tenant
 /// opted in, else it is not created), no loaded plugin, a refused create.
-func createInstance(_ config: InstanceConfig, of tenant: TenantConfig, registry: PluginRegistry, services: HostServices,
-                    logger: Logger) -> InstanceCreation {
+public func createInstance(_ config: InstanceConfig, tenant: String, file: String, registry: PluginRegistry, services: HostServices,
+                           logger: Logger) -> InstanceCreation {
     let secrets: [String: String]
     do {
-        secrets = try config.resolveSecrets(tenant: tenant.id)
+        secrets = try config.resolveSecrets(tenant: tenant)
     } catch {
         if config.dryRunWithoutSecrets {
-            logger.notice("\(tenant.file): \(error): the instance is not created and runs dry (dry_run_without_secrets): its deliveries are shown, not sent")
+            logger.notice("\(file): \(error): the instance is not created and runs dry (dry_run_without_secrets): its deliveries are shown, not sent")
             return .dryRun(plugin: config.plugin)
         }
-        logger.error("\(tenant.file): \(error); the instance is not created")
+        logger.error("\(file): \(error); the instance is not created")
         return .failed(reason: "\(error)")
     }
     guard let plugin = registry.plugin(id: config.plugin) else {
-        logger.error("\(tenant.file): tenant \(tenant.id), instance \(config.id): no loaded plugin '\(config.plugin)'")
+        logger.error("\(file): tenant \(tenant), instance \(config.id): no loaded plugin '\(config.plugin)'")
         return .failed(reason: "no loaded plugin '\(config.plugin)'")
     }
     do {
-        return .created(try PluginInstance(plugin: plugin, tenantID: tenant.id, instanceID: config.id, config: config.settings,
+        return .created(try PluginInstance(plugin: plugin, tenantID: tenant, instanceID: config.id, config: config.settings,
                                            secrets: secrets, services: services))
     } catch {
-        logger.error("\(tenant.file): \(error)")
+        logger.error("\(file): \(error)")
         return .failed(reason: error.reason)
     }
 }
 
 /// Every tenant's distribution settings.
-func distributions(_ tenants: [TenantConfig]) -> [TenantDistribution] {
+public func distributions(_ tenants: [TenantConfig]) -> [TenantDistribution] {
     tenants.compactMap { tenant in tenant.distribution.map { TenantDistribution(tenant: tenant.id, settings: $0) } }
 }
 
 /// Subscribers are kept in the store; each tenant with a
 /// `distribution.subscribers` section lets its plugins change them within
 /// its tiers.
-func enableSubscriptions(_ services: HostServices, store: SignalStore, tenants: [TenantConfig]) {
+public func enableSubscriptions(_ services: HostServices, store: SignalStore, tenants: [TenantConfig]) {
     var policies: [String: SubscriptionPolicy] = [:]
     for tenant in tenants {
         guard let distribution = tenant.distribution, let subscribers = distribution.subscribers else { continue }
@@ -63,7 +63,7 @@ func enableSubscriptions(_ services: HostServices, store: SignalStore, tenants: 
 
 /// The channel instances the tenants' destinations name, as the
 /// distributor reaches them.
-func channelEndpoints(_ tenants: [TenantConfig], creations: [ChannelAddress: InstanceCreation],
+public func channelEndpoints(_ tenants: [TenantConfig], creations: [ChannelAddress: InstanceCreation],
                       logger: Logger) -> [ChannelAddress: ChannelEndpoint] {
     var endpoints: [ChannelAddress: ChannelEndpoint] = [:]
     for tenant in tenants {
