@@ -409,6 +409,12 @@ let package = Package(
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "Crypto", package: "swift-crypto"),  // signs test requests independently of the host's HMAC
         ], exclude: ["crosscheck_stripe_signature.py"]),
+        // Tenant files read with every error at its file:line:column, validated against the bundled plugins'
+        // schemas (loaded from the built .so files) and secrets; the tenants and config commands.
+        .testTarget(name: "HostConfigTests", dependencies: [
+            "HostConfig", "SharedTestData", "PluginRuntime",
+            .product(name: "AlphaPlusJSON", package: "swift"),
+        ]),
         .testTarget(name: "HeadPluginTests", dependencies: [
             "HeadTechnical", "HeadOrderflow", "HeadRules", "AllocationCounter", "SharedTestData",
             .product(name: "AlphaPlusSDKTesting", package: "swift"),

@@ -7,8 +7,6 @@ import Distribution
 /// and a template with an unknown placeholder are errors with the file,
 /// line and column (and the nearest valid name).
 enum DistributionSection {
-    static func isIdentifier(_ text: String) -> Bool { text.wholeMatch(of: #/[a-z0-9][a-z0-9_-]{0,62}/#) != nil }
-
     static func parse(_ node: YAMLDocument, instances: [String]) throws(ConfigError) -> DistributionSettings {
         let fields = try node.mapping(allowed: ["tiers", "templates", "destinations", "max_attempts", "backoff", "daily_summary", "alerts_to",
                                                    "subscribers"])
@@ -94,7 +92,7 @@ enum DistributionSection {
         for (key, value) in mapping {
             let nameNode = node.child(key)
             let name = try nameNode.string()
-            guard isIdentifier(name) else {
+            guard isSafeIdentifier(name) else {
                 throw nameNode.error("tier name '\(name)' is not a safe identifier (lowercase letters, digits, '-', '_')")
             }
             tiers[name] = Int64((try node.child(value).number(in: 0...(7 * 86_400)) * 1e9).rounded())
@@ -109,7 +107,7 @@ enum DistributionSection {
         }
         let idNode = fields["id"]!, channelNode = fields["channel"]!, tierNode = fields["tier"]!, targetNode = fields["target"]!
         let id = try idNode.string()
-        guard isIdentifier(id) else {
+        guard isSafeIdentifier(id) else {
             throw idNode.error("destination id '\(id)' is not a safe identifier (lowercase letters, digits, '-', '_'; at most 63)")
         }
         let channel = try channelNode.string()

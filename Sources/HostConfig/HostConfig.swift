@@ -6,7 +6,7 @@ import HTTPClient
 import Yams
 
 /// A configuration error with the file, line and column it refers to.
-public struct ConfigError: Error, CustomStringConvertible, Sendable {
+public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
     public let file: String
     public let line: Int
     public let column: Int
@@ -95,6 +95,8 @@ public struct InstanceConfig: Sendable {
     /// When a secret is unset, run without the instance: its deliveries
     /// are shown on the console and recorded as `dry_run`, never sent.
     public var dryRunWithoutSecrets: Bool
+    /// Where its parts are in the tenant file.
+    public var source: InstanceSource
 }
 
 /// `subscribe:` of an exchange instance: one symbol and its streams.
@@ -107,11 +109,13 @@ public struct SubscriptionConfig: Sendable, Equatable {
     public var bookDepth: Int
 }
 
-/// `config/tenants/<id>.yaml`. This first form lists plugin instances;
-/// the tenancy issue grows it into symbols, heads, policies and channels.
+/// `config/tenants/<id>.yaml`: the tenant's plugin instances, its strategy
+/// and its distribution. `TenantFile` reads one with every error in it.
 public struct TenantConfig: Sendable {
     public var file: String
     public var id: String
+    /// Where `id:` is in the file.
+    public var idPosition: SourcePosition
     public var instances: [InstanceConfig]
     /// The `strategy:` section: heads, consensus, risk, costs. Nil when the
     /// tenant runs no strategy (only connectors, say).
@@ -123,82 +127,21 @@ public struct TenantConfig: Sendable {
     /// API; resolved at start.
     public var adminToken: SecretReference?
 
+    /// The tenant in `path`; throws the file's first error (`TenantFile`
+    /// has them all).
     public static func load(_ path: String) throws(ConfigError) -> TenantConfig {
-        let root = try YAMLDocument.load(path)
-        let top = try root.mapping(allowed: ["id", "instances", "strategy", "distribution", "admin_token"])
-        guard let idNode = top["id"] else { throw root.error("missing field 'id'") }
-        let id = try idNode.string()
-        guard id.wholeMatch(of: #/[a-z0-9][a-z0-9_-]{0,62}/#) != nil else {
-            throw idNode.error("tenant id '\(id)' is not a safe identifier (lowercase letters, digits, '-', '_'; at most 63)")
-        }
-        var instances: [InstanceConfig] = []
-        for node in try top["instances"]?.sequence() ?? [] {
-            let fields = try node.mapping(allowed: ["id", "plugin", "settings", "subscribe", "secrets", "dry_run_without_secrets"])
-            guard let instanceID = fields["id"] else { throw node.error("instance is missing field 'id'") }
-            guard let plugin = fields["plugin"] else { throw node.error("instance is missing field 'plugin'") }
-            let name = try instanceID.string()
-            if instances.contains(where: { $0.id == name }) { throw instanceID.error("instance id '\(name)' is used twice") }
-            var subscriptions: [SubscriptionConfig] = []
-            for entry in try fields["subscribe"]?.sequence() ?? [] {
-                let subscription = try entry.mapping(allowed: ["symbol", "streams", "book_depth"])
-                guard let symbol = subscription["symbol"] else { throw entry.error("subscription is missing field 'symbol'") }
-                let streams = try subscription["streams"]?.sequence().map { node throws(ConfigError) in
-                    try node.string(oneOf: SubscriptionConfig.streamNames)
-                } ?? ["trades", "quotes", "book"]
-                var depth = 0
-                if let depthNode = subscription["book_depth"] {
-                    guard case .number(let value) = try depthNode.json(), value >= 0, value <= 10_000, value == value.rounded() else {
-                        throw depthNode.error("book_depth must be a whole number from 0 to 10000")
-                    }
-                    depth = Int(value)
-                }
-                subscriptions.append(SubscriptionConfig(symbol: try symbol.string(), streams: streams, bookDepth: depth))
-            }
-            var secrets: [String: SecretReference] = [:]
-            if let secretsNode = fields["secrets"] {
-                guard let mapping = secretsNode.node.mapping else {
-                    throw secretsNode.error("secrets must be a mapping of secret name to ${env:NAME} or ${file:path}")
-                }
-                for (key, value) in mapping {
-                    guard let secretName = key.string, !secretName.isEmpty else { throw secretsNode.child(key).error("expected a secret name") }
-                    secrets[secretName] = try SecretReference.parse(secretsNode.child(value), name: secretName)
-                }
-            }
-            let dryRun = try fields["dry_run_without_secrets"]?.bool() ?? false
-            instances.append(InstanceConfig(id: name, plugin: try plugin.string(),
-                                            settings: try fields["settings"]?.json() ?? .object([:]),
-                                            subscriptions: subscriptions, secrets: secrets, dryRunWithoutSecrets: dryRun))
-        }
-        let strategy = try top["strategy"].map { node throws(ConfigError) in
-            try StrategySection.parse(node, instances: instances.map(\.id))
-        }
-        let distribution = try top["distribution"].map { node throws(ConfigError) in
-            try DistributionSection.parse(node, instances: instances.map(\.id))
-        }
-        let adminToken = try top["admin_token"].map { node throws(ConfigError) in try SecretReference.parse(node, name: "admin_token") }
-        return TenantConfig(file: path, id: id, instances: instances, strategy: strategy, distribution: distribution,
-                            adminToken: adminToken)
+        let file = TenantFile(parsing: path)
+        if let first = file.errors.first { throw first }
+        guard let tenant = file.tenant else { throw ConfigError(file: path, line: 0, column: 0, message: "has no tenant") }
+        return tenant
     }
 
-    /// Every `*.yaml` in the folder, in name order; each file's error is
-    /// collected, so one bad tenant never hides another's problems.
+    /// Every tenant file in the folder that has no error (`TenantFolder`
+    /// has the rules); each file's errors are collected, so one bad tenant
+    /// never hides another's problems.
     public static func loadAll(folder: String) -> (tenants: [TenantConfig], errors: [ConfigError]) {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        var tenants: [TenantConfig] = [], errors: [ConfigError] = []
-        for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-            let path = (folder as NSString).appendingPathComponent(name)
-            do {
-                let tenant = try load(path)
-                if let other = tenants.first(where: { $0.id == tenant.id }) {
-                    errors.append(ConfigError(file: path, line: 0, column: 0, message: "tenant id '\(tenant.id)' is also used by \(other.file)"))
-                } else {
-                    tenants.append(tenant)
-                }
-            } catch {
-                errors.append(error)
-            }
-        }
-        return (tenants, errors)
+        let loaded = TenantFolder(loading: folder)
+        return (loaded.validTenants, loaded.errors)
     }
 }
 
@@ -238,17 +181,29 @@ struct YAMLDocument {
 
     func child(_ node: Node) -> YAMLDocument { YAMLDocument(node: node, file: file) }
 
+    /// Where the node starts.
+    var position: SourcePosition { SourcePosition(line: node.mark?.line ?? 0, column: node.mark?.column ?? 0) }
+
     /// A mapping whose keys must all be `allowed`; an unknown key names the
     /// nearest allowed one.
     func mapping(allowed: [String]) throws(ConfigError) -> [String: YAMLDocument] {
+        var unknown: [ConfigError] = []
+        let known = try mapping(allowed: allowed, unknownKeys: &unknown)
+        if let first = unknown.first { throw first }
+        return known
+    }
+
+    /// The `allowed` keys of a mapping; each unknown key is an error in
+    /// `unknownKeys` (naming the nearest allowed one) and is left out.
+    func mapping(allowed: [String], unknownKeys: inout [ConfigError]) throws(ConfigError) -> [String: YAMLDocument] {
         guard let mapping = node.mapping else { throw error("expected a mapping of \(allowed.joined(separator: ", "))") }
         var result: [String: YAMLDocument] = [:]
         for (key, value) in mapping {
             let name = key.string ?? ""
             guard allowed.contains(name) else {
-                let hint = allowed.min { editDistance($0, name) < editDistance($1, name) }
-                    .flatMap { editDistance($0, name) <= 2 ? " (did you mean '\($0)'?)" : nil } ?? ""
-                throw child(key).error("unknown key '\(name)'\(hint); allowed: \(allowed.joined(separator: ", "))")
+                let hint = Suggestion.closest(to: name, among: allowed).map { " (did you mean '\($0)'?)" } ?? ""
+                unknownKeys.append(child(key).error("unknown key '\(name)'\(hint); allowed: \(allowed.joined(separator: ", "))"))
+                continue
             }
             result[name] = child(value)
         }
@@ -317,17 +272,4 @@ struct YAMLDocument {
             return .array(array)
         }
     }
-}
-
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    var previous = Array(0...b.count)
-    for i in 1...max(a.count, 1) where !a.isEmpty {
-        var current = [i] + Array(repeating: 0, count: b.count)
-        for j in stride(from: 1, through: b.count, by: 1) {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        previous = current
-    }
-    return a.isEmpty ? b.count : previous[b.count]
 }

@@ -55,8 +55,12 @@ public struct MissingSecrets: Error, Sendable, CustomStringConvertible {
     public var secrets: [(name: String, reference: SecretReference)]
 
     public var description: String {
-        "tenant \(tenant), instance \(instance): "
-            + secrets.map { "secret '\($0.name)' is not set (\($0.reference) is \(Self.absence($0.reference)))" }.joined(separator: "; ")
+        "tenant \(tenant), instance \(instance): " + secrets.map { Self.describe($0.name, $0.reference) }.joined(separator: "; ")
+    }
+
+    /// "secret 'bot_token' is not set (${env:TOKEN} is unset or empty)".
+    static func describe(_ name: String, _ reference: SecretReference) -> String {
+        "secret '\(name)' is not set (\(reference) is \(absence(reference)))"
     }
 
     private static func absence(_ reference: SecretReference) -> String {

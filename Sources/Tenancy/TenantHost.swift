@@ -112,7 +112,7 @@ public final class TenantHost: @unchecked Sendable {
             for state in tenants.values.sorted(by: { $0.config.id < $1.config.id }) {
                 for (id, creation) in state.instances.sorted(by: { $0.key < $1.key }) {
                     guard case .created(let instance) = creation else { continue }
-                    logger.info("instance ready", metadata: ["tenant": "\(state.config.id)", "instance": "\(id)", "plugin": "\(instance.plugin.id)"])
+                    logger.info("instance started", metadata: ["tenant": "\(state.config.id)", "instance": "\(id)", "plugin": "\(instance.plugin.id)"])
                 }
             }
         }

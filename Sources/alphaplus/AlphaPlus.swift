@@ -9,7 +9,7 @@ struct AlphaPlus: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alphaplus",
         abstract: "A plugin-hosting strategy runtime.",
-        subcommands: [Plugins.self, Run.self, Backtest.self, Book.self, Doctor.self, DataCommand.self, IndicatorsCommand.self, Audit.self, OutboxCommand.self, Version.self])
+        subcommands: [Plugins.self, Run.self, Tenants.self, ConfigCommand.self, Backtest.self, Book.self, Doctor.self, DataCommand.self, IndicatorsCommand.self, Audit.self, OutboxCommand.self, Version.self])
 }
 
 struct ConfigOption: ParsableArguments {

@@ -92,7 +92,12 @@ struct Run: ParsableCommand {
             }
         }
         candleClock.resume()
-        logger.info("running", metadata: ["tenants": "\(tenants.count)"])
+        let instances = Set(host.running.flatMap { tenant in
+            tenant.instances.values.compactMap { creation -> ObjectIdentifier? in
+                if case .created(let instance) = creation { ObjectIdentifier(instance) } else { nil }
+            }
+        })
+        logger.info("running", metadata: ["tenants": "\(tenants.count)", "instances": "\(instances.count)"])
 
         let stopSignal = DispatchSemaphore(value: 0)
         var sources: [any DispatchSourceSignal] = []

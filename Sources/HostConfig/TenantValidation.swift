@@ -1,0 +1,119 @@
+import AlphaPlusJSON
+import Foundation
+
+extension TenantFile {
+    /// Checks the tenant against what it needs at run time, adding to
+    /// `errors` (and `warnings`):
+    /// - each instance's plugin is one of `plugins` (loaded plugin id → its
+    ///   config schema), else an error at `plugin:` naming the nearest;
+    /// - its settings satisfy the plugin's schema: one error per violation,
+    ///   at the key or item the violation names;
+    /// - each secret is set in `environment` (or its file): an error naming
+    ///   tenant, instance, plugin, secret and reference, never a value; a
+    ///   warning when the instance runs dry without its secrets.
+    public mutating func validate(plugins: [String: JSONSchema], environment: [String: String]) {
+        guard let tenant else { return }
+        var found: [ConfigError] = [], warned: [ConfigError] = []
+        func report(_ position: SourcePosition, _ message: String, warning: Bool = false) {
+            let error = ConfigError(file: path, line: position.line, column: position.column, message: message)
+            if warning { warned.append(error) } else { found.append(error) }
+        }
+        let loaded = plugins.keys.sorted()
+        for instance in tenant.instances {
+            let subject = "tenant \(tenant.id), instance \(instance.id) (plugin \(instance.plugin))"
+            if let schema = plugins[instance.plugin] {
+                for violation in schema.validate(instance.settings) {
+                    let field = violation.path.isEmpty ? "settings" : "settings.\(violation.path)"
+                    report(instance.source.position(ofSettings: violation.path), "\(subject): \(field): \(violation.message)")
+                }
+            } else {
+                let hint = Suggestion.closest(to: instance.plugin, among: loaded).map { " (did you mean '\($0)'?)" } ?? ""
+                report(instance.source.plugin, "\(subject): plugin '\(instance.plugin)' is not loaded\(hint); loaded: "
+                           + (loaded.isEmpty ? "none (check plugins.folders in the host config)" : loaded.joined(separator: ", ")))
+            }
+            for (name, reference) in instance.secrets.sorted(by: { $0.key < $1.key })
+            where reference.resolve(environment: environment) == nil {
+                let position = instance.source.secrets[name] ?? instance.source.item
+                let missing = MissingSecrets.describe(name, reference)
+                if instance.dryRunWithoutSecrets {
+                    report(position, "warning: \(subject): \(missing); the instance runs dry (dry_run_without_secrets)", warning: true)
+                } else {
+                    report(position, "\(subject): \(missing)")
+                }
+            }
+        }
+        errors = (errors + found).inFileOrder
+        warnings = (warnings + warned).inFileOrder
+    }
+
+    /// The tenants folder's rules for this file among the folder's `others`:
+    /// its name is its id's (`<id>.yaml`), and no other file has its id.
+    public mutating func checkPlacement(among others: [TenantFile]) {
+        guard let tenant else { return }
+        func error(_ message: String) -> ConfigError {
+            ConfigError(file: path, line: tenant.idPosition.line, column: tenant.idPosition.column, message: message)
+        }
+        let name = (path as NSString).lastPathComponent
+        if (name as NSString).deletingPathExtension != tenant.id {
+            errors.append(error("tenant id '\(tenant.id)' does not match the file name '\(name)': a tenant's file is named after its id, \(tenant.id).yaml"))
+        }
+        let standardized = URL(fileURLWithPath: path).standardizedFileURL.path
+        if let other = others.first(where: { $0.tenant?.id == tenant.id && URL(fileURLWithPath: $0.path).standardizedFileURL.path != standardized }) {
+            errors.append(error("tenant id '\(tenant.id)' is also used by \(other.path); one tenant, one file"))
+        }
+        errors = errors.inFileOrder
+    }
+}
+
+/// The tenants folder: every `*.yaml` (and `*.yml`) in it, in name order,
+/// each with every error in it and the folder's rules: a file is named
+/// after its tenant's id, and two files never share one id (the later file
+/// in name order is in error, naming the earlier).
+public struct TenantFolder: Sendable {
+    public let path: String
+    public var files: [TenantFile]
+    /// The folder itself cannot be read.
+    public var problems: [ConfigError]
+
+    public init(loading path: String) {
+        self.path = path
+        files = []
+        problems = []
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+            problems = [ConfigError(file: path, line: 0, column: 0, message: "the tenants folder cannot be read: \(error.localizedDescription)")]
+            return
+        }
+        for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+            var file = TenantFile(parsing: (path as NSString).appendingPathComponent(name))
+            file.checkPlacement(among: files)
+            files.append(file)
+        }
+    }
+
+    /// `TenantFile.validate` on every file.
+    public mutating func validate(plugins: [String: JSONSchema], environment: [String: String]) {
+        for index in files.indices { files[index].validate(plugins: plugins, environment: environment) }
+    }
+
+    /// The tenants of the files without an error.
+    public var validTenants: [TenantConfig] { files.filter(\.isValid).compactMap(\.tenant) }
+    public var errors: [ConfigError] { problems + files.flatMap(\.errors) }
+    public var warnings: [ConfigError] { files.flatMap(\.warnings) }
+
+    /// The file of tenant `id`.
+    public func file(of id: String) -> TenantFile? { files.first { $0.tenant?.id == id } }
+}
+
+extension TenantConfig {
+    /// What `alphaplus run` starts: the tenants of the folder that have no
+    /// error, checked against the loaded plugins (id → config schema) and
+    /// the environment's secrets; every error and warning of the others.
+    public static func loadValidated(folder: String, plugins: [String: JSONSchema],
+                                     environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> (tenants: [TenantConfig], errors: [ConfigError], warnings: [ConfigError]) {
+        var loaded = TenantFolder(loading: folder)
+        loaded.validate(plugins: plugins, environment: environment)
+        return (loaded.validTenants, loaded.errors, loaded.warnings)
+    }
+}
