@@ -108,7 +108,8 @@ extension Distributor {
                     return
                 }
                 guard let limits = currentLimits(state, channel) else { return }
-                let allowed = windows[address, default: RateWindows()].earliestSend(limits, now: now)
+                let allowed = max(windows[address, default: RateWindows()].earliestSend(limits, now: now),
+                                  quotas.earliestStart(tenant: key.tenant, id: head.id, now: now))
                 if allowed > now { return park(state, until: allowed) }
                 let attempt = head.attempts + 1
                 do {
@@ -121,6 +122,7 @@ extension Distributor {
                     return storeFailed(error, state, now: now, doing: "mark \(head.idempotencyKey) as sending")
                 }
                 windows[address, default: RateWindows()].record(limits, at: now)
+                quotas.started(tenant: key.tenant, id: head.id, at: now)
                 state.queue[0].attempts = attempt
                 state.queue[0].state = .sending
                 state.inFlight = true

@@ -7,7 +7,11 @@ public enum DistributionMetrics {
         name: "alphaplus_deliveries_total", kind: .counter, labels: ["tenant", "plugin", "instance", "outcome"],
         help: "Delivery attempts' ends by tenant, channel plugin and instance: delivered, retried (tried again later), dead (a dead letter), dry_run (shown, not sent).")
 
-    public static let all = [deliveries]
+    public static let quotaDeferred = MetricDescriptor(
+        name: "alphaplus_quota_deferred_total", kind: .counter, labels: ["tenant"],
+        help: "Deliveries that were due but waited because their tenant had started its deliveries_per_minute in the last 60 s (each counted once; none is dropped; the ones queued behind them in their destination are not counted).")
+
+    public static let all = [deliveries, quotaDeferred]
 }
 
 /// How a delivery attempt ended, as `alphaplus_deliveries_total` counts it.

@@ -89,6 +89,8 @@ public final class Distributor: @unchecked Sendable {
     let subscriptions: SubscriptionStorage?
     /// Per channel instance, per `AttemptOutcome`.
     var outcomeCounters: [ChannelAddress: [Counter]]
+    /// Queue-confined.
+    var quotas: DeliveryQuotas
 
     // Queue-confined state.
     var destinations: [DestinationKey: DestinationState] = [:]
@@ -116,15 +118,17 @@ public final class Distributor: @unchecked Sendable {
     }
 
     /// `endpoints` has every channel instance the tenants' destinations
-    /// name; a destination whose channel is missing there waits.
+    /// name; a destination whose channel is missing there waits. `quotas`:
+    /// per tenant id, its `deliveries_per_minute` (a tenant not there has none).
     public init(tenants: [TenantDistribution], outbox: OutboxStorage, endpoints: [ChannelAddress: ChannelEndpoint],
                 clock: DistributionClock, subscriptions: SubscriptionStorage? = nil, options: DistributorOptions = DistributorOptions(),
-                logger: Logger = Logger(label: "alphaplus.distribution")) {
+                quotas: [String: TenantQuota] = [:], logger: Logger = Logger(label: "alphaplus.distribution")) {
         self.subscriptions = subscriptions
         self.tenants = Dictionary(tenants.map { ($0.tenant, $0.settings) }, uniquingKeysWith: { first, _ in first })
         self.outbox = outbox
         self.endpoints = endpoints
         outcomeCounters = deliveryCounters(endpoints, factory: MetricsSystem.factory)
+        self.quotas = DeliveryQuotas(quotas, factory: MetricsSystem.factory)
         self.clock = clock
         self.options = options
         self.logger = logger

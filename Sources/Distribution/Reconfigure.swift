@@ -1,9 +1,11 @@
 import Metrics
+import Strategy
 
 extension Distributor {
     /// Replaces one tenant's distribution while the others keep sending (a
     /// live reload): its settings (nil when the tenant is gone or no longer
-    /// distributes) and the endpoints of its channel instances. Its
+    /// distributes), its `deliveries_per_minute` quota and the endpoints of
+    /// its channel instances. Its
     /// configured destinations are registered again; one it no longer
     /// configures keeps its pending rows, unsent, as at start. A delivery
     /// in flight to a replaced channel instance ends as it would have (the
@@ -11,7 +13,7 @@ extension Distributor {
     /// delivery it had not finished as a retry). Throws when the store
     /// cannot register the destinations; the tenant's previous
     /// configuration then stays.
-    public func reconfigure(tenant: String, settings: DistributionSettings?,
+    public func reconfigure(tenant: String, settings: DistributionSettings?, quota: TenantQuota?,
                             endpoints tenantEndpoints: [ChannelAddress: ChannelEndpoint]) throws {
         try queue.sync {
             let now = clock.nowNs()
@@ -27,6 +29,7 @@ extension Distributor {
             }
             let stored = registrations.isEmpty ? [] : try outbox.registerDestinations(registrations, atNs: now)
             tenants[tenant] = settings
+            quotas.set(quota, tenant: tenant)
             endpoints = endpoints.filter { $0.key.tenant != tenant }.merging(tenantEndpoints) { _, new in new }
             outcomeCounters = outcomeCounters.filter { $0.key.tenant != tenant }
                 .merging(deliveryCounters(tenantEndpoints, factory: MetricsSystem.factory)) { _, new in new }

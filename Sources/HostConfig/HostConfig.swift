@@ -31,6 +31,8 @@ public struct HostConfig: Sendable {
     public var endpointOverrides: [HTTPOrigin: HTTPOrigin] = [:]
     /// The `http:` section; nil (no server) when it is absent.
     public var http: HTTPSettings?
+    /// The `quotas:` section; no limits when it is absent.
+    public var quotas = QuotaSettings()
 
     public static func load(_ path: String) throws(ConfigError) -> HostConfig {
         let root = try YAMLDocument.load(path)
@@ -38,7 +40,7 @@ public struct HostConfig: Sendable {
         func resolve(_ relative: String) -> String {
             relative.hasPrefix("/") ? relative : base.appendingPathComponent(relative).standardizedFileURL.path
         }
-        let top = try root.mapping(allowed: ["plugins", "tenants_folder", "log_level", "store", "network", "http"])
+        let top = try root.mapping(allowed: ["plugins", "tenants_folder", "log_level", "store", "network", "http", "quotas"])
         var config = HostConfig(file: path, pluginFolders: [resolve("../plugins")], tenantsFolder: resolve("tenants"), logLevel: "info",
                                 storePath: resolve("../data/alphaplus.sqlite"))
         if let plugins = top["plugins"] {
@@ -58,6 +60,7 @@ public struct HostConfig: Sendable {
             if let overrides = section["endpoint_overrides"] { config.endpointOverrides = try endpointOverrides(overrides) }
         }
         if let http = top["http"] { config.http = try HTTPSection.parse(http) }
+        if let quotas = top["quotas"] { config.quotas = try QuotasSection.parse(quotas) }
         return config
     }
 

@@ -7,12 +7,13 @@ import Metrics
 /// can stop waiting at a deadline. The frame is copied into the call's own
 /// storage first: a head that answers late never reads a frame the host
 /// has since overwritten. While a late call is still running the head
-/// gets no new frame (`begin` returns false). Storage is allocated once
-/// (and again only if a frame carries more indicators). Each evaluate's
-/// duration, a late one's too, goes to `duration`.
+/// gets no new frame (`begin` returns false). Storage (and the semaphore
+/// `wait` sleeps on) is allocated once (and again only if a frame carries
+/// more indicators). Each evaluate's duration, a late one's too, goes to
+/// `duration`.
 public final class HeadCall: @unchecked Sendable {
     public let instance: PluginInstance
-    /// Valid to read after `group.wait` succeeded for the call.
+    /// Valid to read after `wait` returned true for the call.
     public let vote = UnsafeMutablePointer<ap_vote>.allocate(capacity: 1)
     public let error = UnsafeMutablePointer<ap_error>.allocate(capacity: 1)
     public private(set) var status = ap_status(AP_OK)
@@ -23,6 +24,11 @@ public final class HeadCall: @unchecked Sendable {
     private let duration: CoreMetrics.Timer
     private let lock = NSLock()
     private var running = false
+    /// Signalled when a call returns; a signal nobody waited for (the call
+    /// was late) is taken back by the next `begin`.
+    private let answered = DispatchSemaphore(value: 0)
+    /// When the last call returned (uptime ns).
+    private var answeredAtNs: UInt64 = 0
 
     public init(instance: PluginInstance, duration: CoreMetrics.Timer) {
         self.instance = instance
@@ -41,30 +47,41 @@ public final class HeadCall: @unchecked Sendable {
         values.deallocate()
     }
 
-    /// True while a call that missed its deadline has not returned yet.
-    public var isRunning: Bool { lock.withLock { running } }
-
-    /// Starts evaluate on a copy of `frame` and leaves `group` when it
-    /// returns. False (and `group` untouched) when the previous call is
-    /// still running or the instance is not a head.
-    public func begin(_ source: UnsafePointer<ap_feature_frame>, group: DispatchGroup) -> Bool {
+    /// Starts evaluate on a copy of `frame`. False (nothing started) when
+    /// the previous call is still running.
+    public func begin(_ source: UnsafePointer<ap_feature_frame>) -> Bool {
         let claimed = lock.withLock { () -> Bool in
             if running { return false }
             running = true
             return true
         }
         guard claimed else { return false }
+        // The previous call is over: its signal was taken or is there now.
+        _ = answered.wait(timeout: .now())
         copy(source)
-        group.enter()
         instance.context.executor.async { [self] in
             // Already on the executor: the evaluator is read directly.
             let started = DispatchTime.now()
             status = instance.headEvaluator()?.evaluate(UnsafePointer(frame), vote, error) ?? ap_status(AP_ERR_NOT_FOUND)
-            duration.recordNanoseconds(DispatchTime.now().nanoseconds(since: started))
+            let finished = DispatchTime.now()
+            duration.recordNanoseconds(finished.nanoseconds(since: started))
+            lock.withLock { answeredAtNs = finished.uptimeNanoseconds }
+            // Signalled before `running` clears, so a `begin` that finds
+            // the call over also finds its signal.
+            answered.signal()
             lock.withLock { running = false }
-            group.leave()
         }
         return true
+    }
+
+    /// Waits for the call `begin` started until `deadline`: true when it
+    /// returned by then (`status`, `vote` and `error` are its answer),
+    /// false when it is late (it keeps running; `begin` refuses until it
+    /// returns).
+    public func wait(until deadline: DispatchTime) -> Bool {
+        guard answered.wait(timeout: deadline) == .success else { return false }
+        // Returned, but maybe after the deadline (the caller looked late).
+        return lock.withLock { answeredAtNs } <= deadline.uptimeNanoseconds
     }
 
     private func copy(_ source: UnsafePointer<ap_feature_frame>) {

@@ -36,6 +36,11 @@ public struct MetricDescriptor: Sendable, Equatable {
         Counter(label: name, dimensions: dimensions(values, for: .counter), factory: factory)
     }
 
+    /// The gauge of one label set; `values` in the order of `labels`.
+    public func gauge(_ values: String..., factory: any MetricsFactory) -> Gauge {
+        Gauge(label: name, dimensions: dimensions(values, for: .gauge), factory: factory)
+    }
+
     /// The histogram of durations of one label set; `values` in the order of `labels`.
     public func timer(_ values: String..., factory: any MetricsFactory) -> CoreMetrics.Timer {
         CoreMetrics.Timer(label: name, dimensions: dimensions(values, for: .histogram), factory: factory)

@@ -13,9 +13,12 @@ import PluginRuntime
 /// it through the risk gate and opens the signal's paper position. Every
 /// decision goes to the journal. One thread at a time (the market
 /// pipeline's); after a stream's first frame nothing allocates unless a
-/// signal is made. Votes, call durations, signals and risk refusals are
-/// counted in swift-metrics (`StrategyMetrics`) with the factory current
-/// when the strategy is made.
+/// signal is made (or a head fails). Live (`deadline`), a frame is handled
+/// in two halves, `beginFrame` and `finishFrame`, so that several tenants'
+/// heads run at once (`TenantStrategies`), and a head that keeps failing
+/// is quarantined (`HeadQuarantinePolicy`). Votes, call durations,
+/// signals, risk refusals and quarantines are counted in swift-metrics
+/// (`StrategyMetrics`) with the factory current when the strategy is made.
 public final class TenantStrategy {
     /// How heads are called.
     public enum Invocation: Sendable {
@@ -26,7 +29,8 @@ public final class TenantStrategy {
         case direct
         /// On each head's executor, concurrently, waiting until the
         /// deadline: a late head abstains (timeout) and gets no frame until
-        /// its call returns. The live host uses this.
+        /// its call returns. A head that keeps failing is quarantined. The
+        /// live host uses this.
         case deadline
     }
 
@@ -57,6 +61,8 @@ public final class TenantStrategy {
         public var votes: [[Int]]
         /// Calls over the deadline that still counted (`direct`).
         public var slowCalls: [Int]
+        /// Per head: quarantines it entered (`deadline`).
+        public var quarantines: [Int]
         public var journalErrors = 0
         /// Bars the paper trader refused (inconsistent prices, out of order).
         public var refusedBars = 0
@@ -73,6 +79,9 @@ public final class TenantStrategy {
     public let heads: [Head]
     public let trader: PaperTrader
     public private(set) var counters: Counters
+    /// How long this tenant waits for its heads: the consensus'
+    /// `head_deadline_ms`, capped by the quota's `plugin_call_ms`.
+    public let headDeadlineNs: Int64
     /// Called with every signal made, after it is journaled.
     public var onSignal: ((Signal) -> Void)?
     /// Called with every position closed, after it is journaled.
@@ -93,8 +102,16 @@ public final class TenantStrategy {
     private let calls: [HeadCall?]
     private let evaluators: [HeadEvaluator?]
     private var headErrors: [String]
-    /// Per head: whether this frame's call started (`deadline`).
-    private var begun: [Bool]
+    /// Per head: what `beginFrame` did with this frame's call (`deadline`).
+    private var turns: [HeadTurn]
+    private var health: [HeadHealth]
+    /// Per head: why it is quarantined, made when the quarantine starts.
+    private var quarantineReasons: [String]
+    private let quarantine: HeadQuarantinePolicy
+    /// Monotonic ns, for quarantines.
+    private let clock: () -> Int64
+    /// The frame `beginFrame` started, for `finishFrame`.
+    private var pending: (stream: StreamState, closeNs: Int64, started: DispatchTime)?
     private var streams: [UnsafeRawPointer: StreamState] = [:]
     private var finestTimeframe: [String: Int64] = [:]
     private let symbols: Set<String>
@@ -103,17 +120,24 @@ public final class TenantStrategy {
     private let atrKey = IndicatorKey("atr_14")
 
     /// Throws when the settings contradict each other (naming the field).
-    /// A strategy rebuilt on a reload `continuing` the tenant's previous
-    /// one takes over its paper book (open positions, equity) when the
-    /// initial equity and the costs are the same.
+    /// `quota` caps the head deadline; `clock` (monotonic ns, uptime by
+    /// default) times quarantines. A strategy rebuilt on a reload
+    /// `continuing` the tenant's previous one takes over its paper book
+    /// (open positions, equity) when the initial equity and the costs are
+    /// the same.
     public init(tenant: String, settings: StrategySettings, heads: [Head], journal: StrategyJournal?, halt: GlobalHalt,
-                invocation: Invocation, logger: Logger, continuing previous: TenantStrategy? = nil) throws {
+                invocation: Invocation, quota: TenantQuota = .unlimited, quarantine: HeadQuarantinePolicy = HeadQuarantinePolicy(),
+                clock: @escaping () -> Int64 = { Int64(DispatchTime.now().uptimeNanoseconds) }, logger: Logger,
+                continuing previous: TenantStrategy? = nil) throws {
         self.tenant = tenant
         self.settings = settings
         self.heads = heads
         self.journal = journal
         self.invocation = invocation
+        self.quarantine = quarantine
+        self.clock = clock
         self.logger = logger
+        headDeadlineNs = min(settings.consensus.headDeadlineNs, quota.pluginCallNs ?? .max)
         if let problem = settings.problems.first {
             throw PaperTradeError(tenant: tenant, subject: "strategy", field: problem.field, problem: problem.problem)
         }
@@ -137,9 +161,12 @@ public final class TenantStrategy {
         }
         evaluators = heads.map { head in invocation == .direct ? head.instance?.exclusiveHeadEvaluator() : nil }
         headErrors = Array(repeating: "", count: heads.count)
-        begun = Array(repeating: false, count: heads.count)
+        turns = Array(repeating: .missing, count: heads.count)
+        health = Array(repeating: HeadHealth(), count: heads.count)
+        quarantineReasons = Array(repeating: "", count: heads.count)
         counters = Counters(votes: Array(repeating: Array(repeating: 0, count: VoteStatus.allCases.count), count: heads.count),
-                            slowCalls: Array(repeating: 0, count: heads.count))
+                            slowCalls: Array(repeating: 0, count: heads.count), quarantines: Array(repeating: 0, count: heads.count))
+        if invocation == .deadline { metrics.quarantined.forEach { $0.record(0) } }
         symbols = Set(settings.symbols)
         timeframes = Set(settings.timeframes)
     }
@@ -156,6 +183,15 @@ public final class TenantStrategy {
     // MARK: - Frames
 
     public func onFrame(_ frame: UnsafePointer<ap_feature_frame>) {
+        beginFrame(frame, at: .now())
+        finishFrame(frame)
+    }
+
+    /// The first half of `onFrame`: advances the paper positions and, for
+    /// a frame the tenant trades, starts the head calls (`deadline`),
+    /// whose deadline runs from `start`. `finishFrame` with the same frame
+    /// must follow before the next frame.
+    public func beginFrame(_ frame: UnsafePointer<ap_feature_frame>, at start: DispatchTime) {
         let stream = state(for: frame)
         let candle = frame.pointee.candle
         let closeNs = candle.open_time_ns + candle.interval_s * 1_000_000_000
@@ -169,7 +205,19 @@ public final class TenantStrategy {
         }
         guard stream.traded else { return }
         counters.framesEvaluated += 1
-        collectVotes(frame)
+        pending = (stream, closeNs, start)
+        if invocation == .deadline { beginCalls(frame) }
+    }
+
+    /// The second half of `onFrame`: collects the votes (waiting at most
+    /// until the head deadline from `beginFrame`'s start), forms the
+    /// consensus and proposes the signal. Nothing when the frame is not
+    /// one the tenant trades.
+    public func finishFrame(_ frame: UnsafePointer<ap_feature_frame>) {
+        guard let begun = pending else { return }
+        pending = nil
+        let stream = begun.stream, closeNs = begun.closeNs
+        collectVotes(frame, deadline: begun.started + .nanoseconds(Int(headDeadlineNs)))
         let result = consensus.decide(UnsafeBufferPointer(votes))
         guard let side = result.side else {
             counters.shortfalls[shortfallOrder.firstIndex(of: result.shortfall!)!] += 1
@@ -191,7 +239,30 @@ public final class TenantStrategy {
 
     // MARK: - Votes
 
-    private func collectVotes(_ frame: UnsafePointer<ap_feature_frame>) {
+    /// What `beginFrame` did with a head's call.
+    private enum HeadTurn {
+        /// No instance.
+        case missing
+        case quarantined
+        /// Its previous call is still running: no frame.
+        case busy
+        case called
+    }
+
+    /// Starts every head's call that may start (`deadline`).
+    private func beginCalls(_ frame: UnsafePointer<ap_feature_frame>) {
+        let now = clock()
+        for index in heads.indices {
+            guard let call = calls[index] else { turns[index] = .missing; continue }
+            if health[index].resting(atNs: now) {
+                turns[index] = .quarantined
+            } else {
+                turns[index] = call.begin(frame) ? .called : .busy
+            }
+        }
+    }
+
+    private func collectVotes(_ frame: UnsafePointer<ap_feature_frame>, deadline: DispatchTime) {
         switch invocation {
         case .direct:
             for index in heads.indices {
@@ -201,27 +272,28 @@ public final class TenantStrategy {
                 let status = evaluator.evaluate(frame, vote, rawError)
                 let elapsed = Int64(DispatchTime.now().uptimeNanoseconds - started)
                 metrics.callDurations[index].recordNanoseconds(elapsed)
-                if elapsed > settings.consensus.headDeadlineNs {
+                if elapsed > headDeadlineNs {
                     counters.slowCalls[index] += 1
                 }
                 accept(index, status: status, vote: vote, error: rawError)
             }
         case .deadline:
-            let group = DispatchGroup()
             for index in heads.indices {
-                guard let call = calls[index] else { setMissing(index); continue }
-                begun[index] = call.begin(frame, group: group)
-            }
-            let deadline = DispatchTime.now() + .nanoseconds(Int(settings.consensus.headDeadlineNs))
-            _ = group.wait(timeout: deadline)
-            for index in heads.indices {
-                guard let call = calls[index] else { continue }
-                if begun[index], !call.isRunning {
-                    accept(index, status: call.status, vote: call.vote, error: call.error)
-                    rawVotes[index] = call.vote.pointee
-                } else {
-                    fail(index, .timeout, "did not answer within \(settings.consensus.headDeadlineNs / 1_000_000) ms"
-                         + (begun[index] ? "" : " (its previous call is still running)"))
+                switch turns[index] {
+                case .missing:
+                    setMissing(index)
+                case .quarantined:
+                    setQuarantined(index)
+                case .busy:
+                    fail(index, .timeout, "did not answer within \(headDeadlineNs / 1_000_000) ms (its previous call is still running)")
+                case .called:
+                    let call = calls[index]!
+                    if call.wait(until: deadline) {
+                        accept(index, status: call.status, vote: call.vote, error: call.error)
+                        rawVotes[index] = call.vote.pointee
+                    } else {
+                        fail(index, .timeout, "did not answer within \(headDeadlineNs / 1_000_000) ms")
+                    }
                 }
             }
         }
@@ -249,6 +321,7 @@ public final class TenantStrategy {
         votes[index] = VoteSlot(status: .ok, direction: direction, confidence: confidence, calibrated: calibrated)
         counters.votes[index][0] += 1
         metrics.votes[index][(direction == .flat ? VoteOutcome.abstained : .voted).rawValue].increment()
+        if invocation == .deadline, let backoff = health[index].answered() { endQuarantine(index, backoffNs: backoff) }
     }
 
     private func setMissing(_ index: Int) {
@@ -271,6 +344,40 @@ public final class TenantStrategy {
             let head = heads[index]
             logger.warning("tenant \(tenant), head \(head.spec.instance) (plugin \(head.pluginID)): \(reason); the head abstains (\(status.rawValue) \(failures) time\(failures == 1 ? "" : "s"))")
         }
+        if invocation == .deadline, health[index].failed(atNs: clock(), policy: quarantine) { startQuarantine(index, reason) }
+    }
+
+    // MARK: - Quarantine
+
+    /// A quarantined head abstains like a missing one (`VoteStatus.missing`,
+    /// its error says why); the metrics count it as `quarantined`.
+    private func setQuarantined(_ index: Int) {
+        votes[index] = VoteSlot(status: .missing)
+        counters.votes[index][voteStatusOrder.firstIndex(of: .missing)!] += 1
+        metrics.votes[index][VoteOutcome.quarantined.rawValue].increment()
+        headErrors[index] = quarantineReasons[index]
+    }
+
+    private func startQuarantine(_ index: Int, _ reason: String) {
+        let head = heads[index], state = health[index]
+        let backoff = describeSeconds(state.backoffNs)
+        let cause = state.quarantinesInARow > 1 ? "its trial call failed" : "\(state.consecutiveFailures) failed calls in a row"
+        quarantineReasons[index] = "quarantined for \(backoff) after \(cause) (last: \(reason))"
+        counters.quarantines[index] += 1
+        metrics.quarantined[index].record(1)
+        metrics.quarantines[index].increment()
+        logger.error("tenant \(tenant), head \(head.spec.instance) (plugin \(head.pluginID)): quarantined for \(backoff) after \(cause) (last: \(reason)); it is not called until then, then tried once (quarantine \(state.quarantinesInARow) in a row)")
+    }
+
+    private func endQuarantine(_ index: Int, backoffNs: Int64) {
+        let head = heads[index]
+        metrics.quarantined[index].record(0)
+        logger.notice("tenant \(tenant), head \(head.spec.instance) (plugin \(head.pluginID)): quarantine over (backoff was \(describeSeconds(backoffNs))): its trial call answered; the next backoff starts again at \(describeSeconds(quarantine.firstBackoffNs))")
+    }
+
+    private func describeSeconds(_ ns: Int64) -> String {
+        if ns % 60_000_000_000 == 0 { return "\(ns / 60_000_000_000) min" }
+        return ns % 1_000_000_000 == 0 ? "\(ns / 1_000_000_000) s" : "\(Double(ns) / 1e9) s"
     }
 
     // MARK: - Risk and signals

@@ -62,6 +62,8 @@ public final class TenantHost: @unchecked Sendable {
     private let logger: Logger
     private let environment: () -> [String: String]
     private let nowNs: () -> Int64
+    /// The operator's quotas (host configuration).
+    private let quotas: QuotaSettings
     private let pool: ConnectorPool
     private let lock = NSLock()
     private var tenants: [String: TenantState] = [:]
@@ -74,9 +76,10 @@ public final class TenantHost: @unchecked Sendable {
     public var onChange: (@Sendable ([Running]) -> Void)?
 
     public init(services: HostServices, registry: PluginRegistry, store: SignalStore, market: MarketPipeline, strategies: StrategySet,
-                halt: GlobalHalt, logger: Logger, nowNs: @escaping () -> Int64,
+                halt: GlobalHalt, quotas: QuotaSettings = QuotaSettings(), logger: Logger, nowNs: @escaping () -> Int64,
                 environment: @escaping () -> [String: String] = { ProcessInfo.processInfo.environment }) {
         self.nowNs = nowNs
+        self.quotas = quotas
         self.services = services
         self.registry = registry
         self.store = store
@@ -104,7 +107,7 @@ public final class TenantHost: @unchecked Sendable {
             for config in configs { tenants[config.id] = makeInstances(config) }
             enableSubscriptions(services, store: store, tenants: configs)
             let distributor = Distributor(tenants: distributions(configs), outbox: store, endpoints: endpoints(of: configs.map(\.id)),
-                                          clock: WallClock(), subscriptions: store)
+                                          clock: WallClock(), subscriptions: store, quotas: quotas.quotas(tenants: configs.map(\.id)))
             try distributor.start()
             self.distributor = distributor
             for config in configs { installStrategy(tenant: config.id, previous: nil) }
@@ -201,7 +204,7 @@ public final class TenantHost: @unchecked Sendable {
     private func remove(_ id: String) {
         guard let state = tenants.removeValue(forKey: id) else { return }
         market.exclusively { strategies.replace(tenant: id, with: nil) }
-        do { try distributor?.reconfigure(tenant: id, settings: nil, endpoints: [:]) } catch {
+        do { try distributor?.reconfigure(tenant: id, settings: nil, quota: nil, endpoints: [:]) } catch {
             logger.error("reload: tenant \(id): its destinations cannot be unregistered: \(error)")
         }
         for instance in state.connectors.keys { pool.detach(tenant: id, instance: instance) }
@@ -263,7 +266,8 @@ public final class TenantHost: @unchecked Sendable {
     private func reconfigureDistribution(_ id: String) {
         guard let distributor, let state = tenants[id] else { return }
         do {
-            try distributor.reconfigure(tenant: id, settings: state.config.distribution, endpoints: endpoints(of: [id]))
+            try distributor.reconfigure(tenant: id, settings: state.config.distribution, quota: quotas.quota(tenant: id),
+                                        endpoints: endpoints(of: [id]))
         } catch {
             logger.error("reload: \(state.config.file): tenant \(id): distribution not reconfigured, the previous one stays: \(error)")
         }
@@ -292,7 +296,7 @@ public final class TenantHost: @unchecked Sendable {
         let strategy: TenantStrategy
         do {
             strategy = try TenantStrategy(tenant: id, settings: settings, heads: heads, journal: store, halt: halt, invocation: .deadline,
-                                          logger: Logger(label: "alphaplus.strategy"), continuing: previous)
+                                          quota: quotas.quota(tenant: id), logger: Logger(label: "alphaplus.strategy"), continuing: previous)
         } catch {
             logger.error("\(config.file): tenant \(id): strategy refused: \(error)")
             return

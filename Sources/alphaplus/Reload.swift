@@ -1,4 +1,5 @@
 import AlphaPlusFeeds
+import AlphaPlusJSON
 import ArgumentParser
 import Crypto
 import Dispatch
@@ -38,6 +39,8 @@ struct ReloadStatus: Codable {
 final class TenantReloads: @unchecked Sendable {
     private let config: HostConfig
     private let host: TenantHost
+    /// The loaded plugins' config schemas, by plugin id.
+    private let plugins: [String: JSONSchema]
     private let logger: Logger
     private let files: HostControlFiles
     private let queue = DispatchQueue(label: "alphaplus.reload")
@@ -47,9 +50,10 @@ final class TenantReloads: @unchecked Sendable {
     private var fingerprint: String
     private var generation = 0
 
-    init(config: HostConfig, host: TenantHost, logger: Logger) {
+    init(config: HostConfig, host: TenantHost, plugins: [String: JSONSchema], logger: Logger) {
         self.config = config
         self.host = host
+        self.plugins = plugins
         self.logger = logger
         files = HostControlFiles(config)
         fingerprint = Self.fingerprint(of: config.tenantsFolder)
@@ -88,9 +92,10 @@ final class TenantReloads: @unchecked Sendable {
     private func reload(trigger: String) {
         fingerprint = Self.fingerprint(of: config.tenantsFolder)
         generation += 1
-        let (tenants, errors) = TenantConfig.loadAll(folder: config.tenantsFolder)
+        let (tenants, errors, warnings) = validatedTenants(config, plugins: plugins)
         let outcome: TenantHost.ReloadOutcome
         if errors.isEmpty {
+            for warning in warnings { logger.warning("reload (\(trigger)): \(warning)") }
             outcome = host.reload(tenants)
             if outcome.changes.isEmpty {
                 logger.notice("reload (\(trigger)): nothing changed")

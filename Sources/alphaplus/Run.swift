@@ -55,11 +55,13 @@ struct Run: ParsableCommand {
 
         // Every tenant's instances, strategy and distribution; connectors
         // start last, so no frame arrives before its strategy exists.
-        let (tenants, errors) = TenantConfig.loadAll(folder: config.tenantsFolder)
+        // A tenant file with any error (a schema violation, an unknown plugin, an unset secret, over its quota) does not run.
+        let (tenants, errors, warnings) = validatedTenants(config, plugins: configSchemas(registry))
         for error in errors { logger.error("tenant configuration refused: \(error)") }
+        for warning in warnings { logger.warning("\(warning)") }
         let halt = GlobalHalt()
         let host = TenantHost(services: services, registry: registry, store: store, market: market, strategies: strategies, halt: halt,
-                              logger: logger, nowNs: wallClockNs)
+                              quotas: config.quotas, logger: logger, nowNs: wallClockNs)
         host.onSignal = { signal in logger.notice("signal \(describe(signal))") }
         host.onOutcome = { outcome in logger.notice("outcome \(describe(outcome))") }
         do { try host.start(tenants) } catch { throw ValidationError("the outbox cannot start: \(error)") }
@@ -70,7 +72,7 @@ struct Run: ParsableCommand {
             host.onChange = { running in http.replaceCatalog(ingressCatalog(running, registry: registry, logger: logger)) }
         }
         // Tenant files reload on SIGHUP, `alphaplus tenants reload` and any change to the folder.
-        let reloads = TenantReloads(config: config, host: host, logger: logger)
+        let reloads = TenantReloads(config: config, host: host, plugins: configSchemas(registry), logger: logger)
         reloads.start()
         // The host-wide halt switch: a file named HALT beside the store.
         let haltFile = (config.storePath as NSString).deletingLastPathComponent + "/HALT"

@@ -4,20 +4,19 @@ import Strategy
 import Tenancy
 
 /// The running tenants' strategies: frames from the market pipeline go to
-/// each in turn (under the pipeline's lock, so one at a time), news events
-/// to every head that takes raw events. Changed only under the pipeline's
-/// lock (`StrategySet`), by the tenant host at start and on reload.
+/// all of them (under the pipeline's lock, so one frame at a time; each
+/// tenant's heads run at once and each tenant waits for its own only:
+/// `TenantStrategies`), news events to every head that takes raw events.
+/// Changed only under the pipeline's lock (`StrategySet`), by the tenant
+/// host at start and on reload.
 final class StrategyRouter: StrategySet, @unchecked Sendable {
-    private(set) var strategies: [TenantStrategy] = []
+    private let tenants = TenantStrategies()
 
-    func replace(tenant: String, with strategy: TenantStrategy?) {
-        strategies.removeAll { $0.tenant == tenant }
-        if let strategy { strategies.append(strategy) }
-    }
+    var strategies: [TenantStrategy] { tenants.all }
 
-    func onFrame(_ frame: UnsafePointer<ap_feature_frame>) {
-        for strategy in strategies { strategy.onFrame(frame) }
-    }
+    func replace(tenant: String, with strategy: TenantStrategy?) { tenants.replace(tenant: tenant, with: strategy) }
+
+    func onFrame(_ frame: UnsafePointer<ap_feature_frame>) { tenants.onFrame(frame) }
 
     /// Hands a news event to the heads of `strategies`, read under the
     /// pipeline's lock (a reload may be replacing one); the heads are
@@ -38,11 +37,14 @@ final class StrategyRouter: StrategySet, @unchecked Sendable {
                 let failed = [VoteStatus.error, .timeout, .missing].map { c.votes(head: index, $0) }.reduce(0, +)
                 return failed > 0 ? "\(strategy.heads[index].spec.instance)=\(failed)" : nil
             }
+            let quarantined = strategy.heads.indices.filter { c.quarantines[$0] > 0 }
+                .map { "\(strategy.heads[$0].spec.instance)=\(c.quarantines[$0])" }
             return "strategy \(strategy.tenant): \(c.framesEvaluated) frames, \(c.signals) signals, "
                 + "\(strategy.trader.openPositionCount) open, \(c.positionsClosed) closed, equity \(format(strategy.trader.equity)); "
                 + "no consensus: \(shortfalls.isEmpty ? "none" : shortfalls.joined(separator: " ")); "
                 + "risk refused: \(rejections.isEmpty ? "none" : rejections.joined(separator: " ")); "
-                + "heads failing: \(failing.isEmpty ? "none" : failing.joined(separator: " "))"
+                + "heads failing: \(failing.isEmpty ? "none" : failing.joined(separator: " ")); "
+                + "quarantines: \(quarantined.isEmpty ? "none" : quarantined.joined(separator: " "))"
                 + (strategy.haltReason.map { "; HALTED: \($0)" } ?? "")
         }
     }

@@ -6,9 +6,8 @@ import PluginRuntime
 
 struct Tenants: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List, validate and show the tenants of config/tenants.",
-        // A new tenants subcommand (in its own file) is added to this list.
-        subcommands: [List.self, Validate.self, Show.self])
+        abstract: "List, validate and show the tenants of config/tenants; make the running host reload them.",
+        subcommands: [List.self, Validate.self, Show.self, TenantsReload.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -128,4 +127,19 @@ func printTable(_ rows: [[String]]) {
         let cells = row.enumerated().map { index, cell in index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }
         print(cells.joined(separator: "  "))
     }
+}
+
+/// The tenants `run` starts and a reload applies: the folder validated
+/// against the loaded plugins, then the operator's quotas. A tenant over
+/// its `symbols` quota is refused (an error); a `quotas.tenants` key that
+/// names no valid tenant is a warning (a removed tenant's quota must not
+/// block every reload).
+func validatedTenants(_ config: HostConfig, plugins: [String: JSONSchema])
+    -> (tenants: [TenantConfig], errors: [ConfigError], warnings: [ConfigError]) {
+    var (tenants, errors, warnings) = TenantConfig.loadValidated(folder: config.tenantsFolder, plugins: plugins)
+    let overQuota = tenants.compactMap(config.quotas.symbolQuotaProblem)
+    errors += overQuota
+    tenants.removeAll { tenant in overQuota.contains { $0.file == tenant.file } }
+    warnings += config.quotas.unknownTenants(tenants.map(\.id))
+    return (tenants, errors, warnings)
 }

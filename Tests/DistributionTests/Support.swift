@@ -153,10 +153,12 @@ final class Harness {
     /// A started distributor for one tenant "t" whose destinations all use
     /// one scripted channel instance "chat" (unless `endpoints` says otherwise).
     func distributor(_ settings: DistributionSettings, endpoints: [ChannelAddress: ChannelEndpoint]? = nil,
-                     options: DistributorOptions = DistributorOptions(randomSeed: 7)) throws -> Distributor {
+                     options: DistributorOptions = DistributorOptions(randomSeed: 7),
+                     quotas: [String: TenantQuota] = [:]) throws -> Distributor {
         let endpoints = try endpoints ?? [ChannelAddress(tenant: "t", instance: "chat"): .live(channel())]
         let distributor = Distributor(tenants: [TenantDistribution(tenant: "t", settings: settings)], outbox: store,
-                                      endpoints: endpoints, clock: clock, subscriptions: store, options: options, logger: logger)
+                                      endpoints: endpoints, clock: clock, subscriptions: store, options: options, quotas: quotas,
+                                      logger: logger)
         try distributor.start()
         distributors.append(distributor)
         return distributor

@@ -150,6 +150,8 @@ final class ExpositionTests: XCTestCase {
             XCTAssertEqual(value("alphaplus_head_votes_total", head(id, ["outcome": "timeout"])), 0, id)
             XCTAssertEqual(value("alphaplus_head_call_duration_seconds_count", head(id)), 20, id)
             XCTAssertEqual(value("alphaplus_plugin_evaluations_total", head(id)), 20, "the head's own counter, labelled with its tenant")
+            XCTAssertEqual(value("alphaplus_instance_quarantined", head(id)), 0, id)
+            XCTAssertEqual(value("alphaplus_instance_quarantines_total", head(id)), 0, id)
         }
         // Until ATR has 14 bars no stop can be placed; then two positions,
         // the most one symbol may hold; every later frame is refused.
@@ -172,6 +174,7 @@ final class ExpositionTests: XCTestCase {
             "alphaplus_events_emitted_total", "alphaplus_market_events_total", "alphaplus_feature_frames_total",
             "alphaplus_head_votes_total", "alphaplus_head_call_duration_seconds", "alphaplus_signals_total",
             "alphaplus_risk_refusals_total", "alphaplus_deliveries_total", "alphaplus_channel_delivery_duration_seconds",
+            "alphaplus_instance_quarantined", "alphaplus_instance_quarantines_total",
         ])
         for descriptor in recorded {
             XCTAssertEqual(text.families[descriptor.name]?.type, descriptor.kind.rawValue, descriptor.name)

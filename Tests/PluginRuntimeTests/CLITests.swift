@@ -78,8 +78,11 @@ final class CLITests: XCTestCase {
         try FileManager.default.copyItem(atPath: try PluginFixtures.build("cli-run-plugin", defines: ["FIX_ID=\"com.test.runner\""]),
                                          toPath: folder.appendingPathComponent("plugins/runner.so").path)
         try Data("plugins:\n  folders: [plugins]\n".utf8).write(to: folder.appendingPathComponent("alphaplus.yaml"))
-        try Data("id: acme\ninstances:\n  - id: one\n    plugin: com.test.runner\n    settings: {scale: 0.5}\n  - id: two\n    plugin: com.test.runner\n    settings: {scale: 7}\n"
+        try Data("id: acme\ninstances:\n  - id: one\n    plugin: com.test.runner\n    settings: {scale: 0.5}\n"
             .utf8).write(to: folder.appendingPathComponent("tenants/acme.yaml"))
+        // A tenant whose settings break the plugin's schema does not run; the other does.
+        try Data("id: beta\ninstances:\n  - id: two\n    plugin: com.test.runner\n    settings: {scale: 7}\n"
+            .utf8).write(to: folder.appendingPathComponent("tenants/beta.yaml"))
         let binary = AlphaPlusCLI.products.appendingPathComponent("alphaplus").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)

@@ -7,6 +7,7 @@ import MarketData
 import Metrics
 import MetricsTestKit
 import PluginRuntime
+import SharedTestData
 import XCTest
 @testable import Strategy
 
@@ -22,6 +23,17 @@ final class ScriptedHead: HeadPlugin {
                                              configSchema: #"{"type": "object"}"#)
     /// A `hang` head waits for this before answering.
     static let release = DispatchSemaphore(value: 0)
+    /// A `switch` head fails while this is on, else votes long.
+    static let switchFails = Flag()
+
+    final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var on = false
+        var isOn: Bool {
+            get { lock.withLock { on } }
+            set { lock.withLock { on = newValue } }
+        }
+    }
 
     private let mode: String
     private let confidence: Double
@@ -40,6 +52,12 @@ final class ScriptedHead: HeadPlugin {
         case "fail": throw PluginError.unavailable("model file not loaded")
         case "hang":
             Self.release.wait()
+            return Vote(.long, confidence: confidence)
+        case "slow":
+            Thread.sleep(forTimeInterval: 1)
+            return Vote(.long, confidence: confidence)
+        case "switch":
+            if Self.switchFails.isOn { throw PluginError.unavailable("switched off") }
             return Vote(.long, confidence: confidence)
         default: return .flat
         }
@@ -110,19 +128,21 @@ final class TenantStrategyTests: XCTestCase {
     /// `modes` as ScriptedHead's, plus "bad-direction": a long head whose
     /// direction is overwritten with 7.
     private func strategy(_ modes: [String], invocation: TenantStrategy.Invocation = .direct,
-                          deadlineMs: Double = 50, journal: StrategyJournal? = nil) throws -> TenantStrategy {
+                          deadlineMs: Double = 50, journal: StrategyJournal? = nil, tenant: String = "acme",
+                          quota: TenantQuota = .unlimited, clock: @escaping () -> Int64 = { Int64(DispatchTime.now().uptimeNanoseconds) },
+                          logger: Logger = Logger(label: "test")) throws -> TenantStrategy {
         var heads: [TenantStrategy.Head] = []
         for (index, mode) in modes.enumerated() {
             let loaded = try plugin(badDirection: mode == "bad-direction")
             let scripted = mode == "bad-direction" ? "long" : mode
-            let instance = try PluginInstance(plugin: loaded, tenantID: "acme", instanceID: "h\(index)",
+            let instance = try PluginInstance(plugin: loaded, tenantID: tenant, instanceID: "h\(index)",
                                               config: try JSONValue(parsing: #"{"mode": "\#(scripted)"}"#), services: services)
             heads.append(TenantStrategy.Head(spec: HeadSpec(instance: "h\(index)"), pluginID: loaded.id, instance: instance))
         }
         var settings = StrategySettings(heads: heads.map(\.spec))
         settings.consensus.headDeadlineNs = Int64(deadlineMs * 1_000_000)
-        return try TenantStrategy(tenant: "acme", settings: settings, heads: heads, journal: journal, halt: GlobalHalt(),
-                                  invocation: invocation, logger: Logger(label: "test"))
+        return try TenantStrategy(tenant: tenant, settings: settings, heads: heads, journal: journal, halt: GlobalHalt(),
+                                  invocation: invocation, quota: quota, clock: clock, logger: logger)
     }
 
     /// A 1m frame of the standard layout with the bar given and ATR 50.
@@ -298,6 +318,125 @@ final class TenantStrategyTests: XCTestCase {
         while late.values.isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
         XCTAssertEqual(late.values.count, 1)
         XCTAssertGreaterThanOrEqual(late.values.first ?? 0, 50_000_000, "it answered 50 ms after the strategy stopped waiting")
+        withExtendedLifetime(frames) {}
+    }
+
+    // MARK: - Quarantine
+
+    func testAHeadThatKeepsFailingIsQuarantinedWithADoublingBackoffUntilACallAnswers() throws {
+        final class ManualTime { var ns: Int64 = 1_000_000_000 }
+        let metrics = TestMetrics(), logs = LogLines(), time = ManualTime()
+        ScriptedHead.switchFails.isOn = true
+        defer { ScriptedHead.switchFails.isOn = false }
+        let strategy = try withMetricsFactory(metrics) {
+            try self.strategy(["long", "long", "switch"], invocation: .deadline, deadlineMs: 2000, clock: { time.ns },
+                              logger: Logger(label: "test") { _ in logs })
+        }
+        let labels = [("tenant", "acme"), ("plugin", "test.scripted-head"), ("instance", "h2")]
+        let calls = try metrics.expectTimer("alphaplus_head_call_duration_seconds", labels)
+        let quarantined = try metrics.expectGauge("alphaplus_instance_quarantined", labels)
+        let skipped = try metrics.expectCounter("alphaplus_head_votes_total", labels + [("outcome", "quarantined")])
+        let frames = buffer()
+        var minute: Int64 = 0
+        func feed(_ count: Int) {
+            for _ in 0..<count {
+                strategy.onFrame(frame(frames, minute: minute, open: 100, high: 101, low: 99, close: 100))
+                minute += 1
+            }
+        }
+        func advance(seconds: Int64) { time.ns += seconds * 1_000_000_000 }
+        let starts = { logs.messages.filter { $0.contains("h2 (plugin test.scripted-head): quarantined for") } }
+
+        feed(4)
+        XCTAssertEqual(strategy.counters.quarantines[2], 0, "4 failures are not 5")
+        XCTAssertEqual(quarantined.lastValue, 0)
+        feed(1)
+        XCTAssertEqual(strategy.counters.quarantines[2], 1)
+        XCTAssertEqual(quarantined.lastValue, 1)
+        XCTAssertEqual(starts().count, 1)
+        XCTAssertTrue(starts()[0].hasPrefix("error: tenant acme, head h2 (plugin test.scripted-head): quarantined for 30 s after 5 failed calls in a row (last: evaluate failed"), starts()[0])
+
+        // Not called during the backoff: it abstains as missing.
+        advance(seconds: 29)
+        feed(3)
+        XCTAssertEqual(calls.values.count, 5)
+        XCTAssertEqual(skipped.totalValue, 3)
+        XCTAssertEqual(strategy.counters.votes(head: 2, .missing), 3)
+        XCTAssertEqual(strategy.counters.votes(head: 2, .error), 5)
+
+        // After it, one trial call; it fails: the next backoff is double.
+        advance(seconds: 1)
+        feed(1)
+        XCTAssertEqual(calls.values.count, 6)
+        XCTAssertEqual(strategy.counters.quarantines[2], 2)
+        XCTAssertTrue(starts().last!.contains("quarantined for 1 min after its trial call failed"), starts().last!)
+        advance(seconds: 59)
+        feed(1)
+        XCTAssertEqual(calls.values.count, 6, "60 s this time")
+
+        // The trial call answers: back in service.
+        advance(seconds: 1)
+        ScriptedHead.switchFails.isOn = false
+        feed(2)
+        XCTAssertEqual(calls.values.count, 8)
+        XCTAssertEqual(strategy.counters.votes(head: 2, .ok), 2)
+        XCTAssertEqual(quarantined.lastValue, 0)
+        XCTAssertEqual(logs.messages.filter { $0.contains("h2 (plugin test.scripted-head): quarantine over (backoff was 1 min)") }.count, 1)
+
+        // The answer reset both the count and the backoff.
+        ScriptedHead.switchFails.isOn = true
+        feed(4)
+        XCTAssertEqual(strategy.counters.quarantines[2], 2)
+        feed(1)
+        XCTAssertEqual(strategy.counters.quarantines[2], 3)
+        XCTAssertTrue(starts().last!.contains("quarantined for 30 s after 5 failed calls in a row"), starts().last!)
+        XCTAssertEqual(starts().count, 3, "one line per quarantine")
+        XCTAssertEqual(try metrics.expectCounter("alphaplus_instance_quarantines_total", labels).totalValue, 3)
+        XCTAssertEqual(strategy.counters.quarantines[0] + strategy.counters.quarantines[1], 0)
+    }
+
+    func testBacktestsCallEveryHeadEveryFrame() throws {
+        let strategy = try strategy(["long", "long", "fail"])
+        let frames = buffer()
+        for minute: Int64 in 0..<8 { strategy.onFrame(frame(frames, minute: minute, open: 100, high: 101, low: 99, close: 100)) }
+        XCTAssertEqual(strategy.counters.votes(head: 2, .error), 8)
+        XCTAssertEqual(strategy.counters.quarantines[2], 0)
+    }
+
+    // MARK: - Tenants side by side
+
+    /// Each tenant has a head that answers after 1 s; "first" waits 800 ms
+    /// for it, "second" 400 ms (its quota caps its 2 s deadline). Second's
+    /// signal comes before first's deadline, and the frame takes first's
+    /// deadline, not the sum.
+    func testATenantWaitsForItsOwnHeadsNotForAnotherTenantsSlowOne() throws {
+        let first = try strategy(["long", "long", "long", "slow"], invocation: .deadline, deadlineMs: 800, tenant: "first")
+        let second = try strategy(["long", "long", "long", "slow"], invocation: .deadline, deadlineMs: 2000, tenant: "second",
+                                  quota: TenantQuota(pluginCallNs: 400_000_000))
+        XCTAssertEqual(second.headDeadlineNs, 400_000_000, "the quota caps the deadline")
+        let tenants = TenantStrategies()
+        tenants.add(first)
+        tenants.add(second)
+        var signalled: [String: UInt64] = [:]
+        let start = DispatchTime.now()
+        for strategy in [first, second] {
+            strategy.onSignal = { signalled[$0.tenant] = DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds }
+        }
+        let frames = buffer()
+        tenants.onFrame(frame(frames, minute: 0, open: 100, high: 101, low: 99, close: 100))
+        let took = DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds
+        for strategy in [first, second] {
+            XCTAssertEqual((0..<3).map { strategy.counters.votes(head: $0, .ok) }, [1, 1, 1], strategy.tenant)
+            XCTAssertEqual(strategy.counters.votes(head: 3, .timeout), 1, strategy.tenant)
+        }
+        let secondAfter = try XCTUnwrap(signalled["second"]), firstAfter = try XCTUnwrap(signalled["first"])
+        XCTAssertGreaterThanOrEqual(secondAfter, 400_000_000)
+        XCTAssertLessThan(secondAfter, 800_000_000, "second did not wait for first's slow head")
+        XCTAssertGreaterThanOrEqual(firstAfter, 800_000_000)
+        XCTAssertLessThan(took, 1_150_000_000, "the longest deadline, not the sum (1.2 s)")
+        XCTAssertEqual(tenants.all.map(\.tenant), ["first", "second"])
+        // The late calls read the frame's names: they answer first.
+        Thread.sleep(forTimeInterval: 0.4)
         withExtendedLifetime(frames) {}
     }
 }

@@ -38,6 +38,7 @@ final class ReloadCLITests: XCTestCase {
             strategy:
               symbols: [BTC-USDT]
               heads: [{ instance: rules }]
+              consensus: { min_agree: 1 }
             instances:
               - { id: rules, plugin: com.alphaplus.head-rules, settings: { rules: ["\(rule)"] } }
             """.write(to: folder.appendingPathComponent("tenants/\(id).yaml"), atomically: true, encoding: .utf8)
