@@ -101,9 +101,14 @@ public final class HostServices: @unchecked Sendable {
     }
 
     /// An instance's context, with its state namespace loaded once from the
-    /// storage; throws when the storage cannot be read.
+    /// storage; throws when the storage cannot be read, or when a part of
+    /// the namespace holds a NUL (the store would cut it there, and instance
+    /// "a\0b" would share the state of instance "a").
     func instanceContext(pluginID: String, tenantID: String, instanceID: String, secrets: [String: String],
                          networkHosts: [String], servicePermissions: UInt64) throws -> HostContext {
+        for (part, value) in [("plugin id", pluginID), ("tenant id", tenantID), ("instance id", instanceID)] where value.utf8.contains(0) {
+            throw InstanceStateLimits.NamespaceError(description: "the \(part) '\(value.replacingOccurrences(of: "\0", with: "\\0"))' contains NUL")
+        }
         let state = try stateStorage.values(tenant: tenantID, plugin: pluginID, instance: instanceID)
         return register(HostContext(services: self, pluginID: pluginID, tenantID: tenantID, instanceID: instanceID, secrets: secrets,
                                     networkHosts: networkHosts, servicePermissions: servicePermissions, state: state))
@@ -430,12 +435,13 @@ public final class HostContext: @unchecked Sendable {
     public var stateSnapshot: [String: [UInt8]] { stateLock.withLock { state } }
 
     /// The key a plugin passed as text, or nil (logged) when it is not 1 to
-    /// 256 bytes of UTF-8.
+    /// 256 bytes of UTF-8 without NUL (the store would cut the key at a
+    /// NUL, and "a\0b" would be "a").
     func stateKey(_ key: ap_str) -> String? {
         let bytes = UnsafeRawBufferPointer(start: key.ptr, count: key.ptr == nil ? 0 : key.len)
         let text = String(decoding: bytes, as: UTF8.self)
-        guard (1...InstanceStateLimits.maxKeyBytes).contains(bytes.count), text.utf8.elementsEqual(bytes) else {
-            logger.warning("state key refused: \(bytes.count) bytes; a key is 1 to \(InstanceStateLimits.maxKeyBytes) bytes of UTF-8")
+        guard (1...InstanceStateLimits.maxKeyBytes).contains(bytes.count), text.utf8.elementsEqual(bytes), !bytes.contains(0) else {
+            logger.warning("state key refused: \(bytes.count) bytes; a key is 1 to \(InstanceStateLimits.maxKeyBytes) bytes of UTF-8 without NUL")
             return nil
         }
         return text

@@ -36,19 +36,6 @@ final class DemoDistributionTests: XCTestCase {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    /// config/tenants/demo.yaml with each `(original, replacement)` made,
-    /// each original found exactly once (so a changed demo fails here, clearly).
-    private func demoCopy(_ edits: [(String, String)]) throws -> URL {
-        var text = try String(contentsOf: repository.appendingPathComponent("config/tenants/demo.yaml"), encoding: .utf8)
-        for (original, replacement) in edits {
-            XCTAssertEqual(text.components(separatedBy: original).count, 2, "config/tenants/demo.yaml should hold '\(original)' once")
-            text = text.replacingOccurrences(of: original, with: replacement)
-        }
-        let copy = folder.appendingPathComponent("tenants/demo.yaml")
-        try text.write(to: copy, atomically: true, encoding: .utf8)
-        return copy
-    }
-
     func testDemoSignalsReachTheThreeFakesByTier() throws {
         let discord = FakeDiscord()
         let telegram = FakeTelegram(token: "7300000003:AAHdemoTestToken_\(UUID().uuidString.prefix(8))")
@@ -63,14 +50,8 @@ final class DemoDistributionTests: XCTestCase {
 
         let config = try writeHostConfig(in: folder, overrides: ["https://discord.com": servers[0], "https://api.telegram.org": servers[1],
                                                                  "https://api.x.com": servers[2]], logLevel: "debug")
-        let tenantFile = try demoCopy([
-            ("  timeframes: [60]\n", """
-                  timeframes: [60]
-                  # Test only: one head at 35% makes a signal (the demo asks 3 of 4 at 70%), so that signals come
-                  # within a minute of the start rather than whenever the synthetic market lines up.
-                  consensus: { min_agree: 1, min_confidence: 0.35 }
-
-                """),
+        let tenantFile = try demoCopy(in: folder, [
+            quickConsensus,
             ("  tiers: { premium: 0, basic: 60, free: 300 }",
              "  tiers: { premium: 0, basic: 10, free: 20 }   # test only: basic and free (X's) go out within the run"),
         ])
@@ -211,7 +192,7 @@ final class DemoDistributionTests: XCTestCase {
 
     func testDemoWithoutSecretsRunsDry() throws {
         let config = try writeHostConfig(in: folder, overrides: [:])
-        _ = try demoCopy([])
+        _ = try demoCopy(in: folder, [])
         let host = try HostProcess(["run", "--config", config.path, "--duration", "4"], removing: Self.secretVariables, in: folder)
         hosts.append(host)
         XCTAssertEqual(host.wait(timeout: 60), 0, host.err.suffix(3000).description)

@@ -43,21 +43,14 @@ final class SubscriptionEndToEndTests: XCTestCase {
         telegram.addChat(-1001000000001, type: .supergroup)
         telegram.addChat(-1001000000002, type: .channel, username: "alphaplus_demo_free")
 
-        let config = try writeHostConfig(in: folder, overrides: ["https://api.telegram.org": servers[0]])
-        try (String(contentsOf: config, encoding: .utf8) + "http:\n  listen: 127.0.0.1:0\n  admin_token: ${env:E2E_ADMIN_TOKEN}\n")
-            .write(to: config, atomically: true, encoding: .utf8)
-        try tenantCopy()
+        let config = try writeHostConfig(in: folder, overrides: ["https://api.telegram.org": servers[0]], adminToken: "${env:E2E_ADMIN_TOKEN}")
+        _ = try demoCopy(in: folder, [quickConsensus])
         let environment = ["DEMO_TELEGRAM_BOT_TOKEN": telegram.token, "DEMO_TELEGRAM_WEBHOOK_SECRET": webhookSecret,
                            "DEMO_TELEGRAM_LINK_SECRET": linkSecret, "DEMO_STRIPE_SIGNING_SECRET": signingSecret,
                            "E2E_ADMIN_TOKEN": adminToken]
         let host = try HostProcess(["run", "--config", config.path, "--duration", "260"], environment: environment, in: folder)
         hosts.append(host)
-        var base = ""
-        XCTAssertTrue(eventually(timeout: 60) {
-            if let match = host.err.firstMatch(of: #/http: listening on (127\.0\.0\.1:[0-9]+)/#) { base = "http://\(match.1)" }
-            return !base.isEmpty || !host.process.isRunning
-        }, "the host did not listen: \(host.err.suffix(2000))")
-        try XCTSkipIf(base.isEmpty, "no HTTP server")
+        let base = try XCTUnwrap(listeningBase(of: host), "the host did not listen: \(host.err.suffix(2000))")
         let store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { 0 })
 
         // Bad input first: none of it may change anything.
@@ -130,15 +123,6 @@ final class SubscriptionEndToEndTests: XCTestCase {
         }
         print("e2e: signal \(next.id): premium chat \(premiumChat) got it \(String(format: "%.1f", Double(premiumRow2.updatedNs - next.createdAtNs) / 1e9)) s after it was made; "
               + "the free chat's copy is due at +300 s (\(freeRow.state.rawValue)); subscriber u_paid: \(paid["tier"]?.jsonText ?? "?")")
-    }
-
-    // MARK: The tenant: the demo with its Stripe and Telegram webhooks
-
-    private func tenantCopy() throws {
-        var text = try String(contentsOf: repository.appendingPathComponent("config/tenants/demo.yaml"), encoding: .utf8)
-        // Test only: one head at 35% makes a signal, so one comes within a minute (the demo asks 3 of 4 at 70%).
-        text = text.replacingOccurrences(of: "  timeframes: [60]\n", with: "  timeframes: [60]\n  consensus: { min_agree: 1, min_confidence: 0.35 }\n")
-        try text.write(to: folder.appendingPathComponent("tenants/demo.yaml"), atomically: true, encoding: .utf8)
     }
 
     // MARK: Requests

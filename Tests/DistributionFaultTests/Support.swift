@@ -76,8 +76,10 @@ func eventually(timeout: Double, interval: Double = 0.05, _ condition: () throws
 
 /// A host configuration in `folder`: the bundled plugins as `swift build`
 /// left them, tenants in `folder/tenants`, the store in `folder`, and
-/// each platform origin sent to a loopback server.
-func writeHostConfig(in folder: URL, overrides: [String: LoopbackServer], logLevel: String = "info") throws -> URL {
+/// each platform origin sent to a loopback server. With `adminToken` (a
+/// secret reference), the HTTP ingress listens on a free loopback port.
+func writeHostConfig(in folder: URL, overrides: [String: LoopbackServer], logLevel: String = "info",
+                     adminToken: String? = nil) throws -> URL {
     try FileManager.default.createDirectory(at: folder.appendingPathComponent("tenants"), withIntermediateDirectories: true)
     var text = """
         plugins: { folders: ["\(AlphaPlusCLI.products.path)"] }
@@ -90,10 +92,41 @@ func writeHostConfig(in folder: URL, overrides: [String: LoopbackServer], logLev
         text += "network:\n  endpoint_overrides:\n"
         for (origin, server) in overrides.sorted(by: { $0.key < $1.key }) { text += "    \"\(origin)\": \"\(server.baseURL)\"\n" }
     }
+    if let adminToken { text += "http:\n  listen: 127.0.0.1:0\n  admin_token: \(adminToken)\n" }
     let config = folder.appendingPathComponent("alphaplus.yaml")
     try text.write(to: config, atomically: true, encoding: .utf8)
     return config
 }
+
+/// `http://127.0.0.1:<port>` once the host logs where its HTTP ingress
+/// listens; nil when it exits or `timeout` seconds pass first.
+func listeningBase(of host: HostProcess, timeout: Double = 60) -> String? {
+    var base: String?
+    _ = eventually(timeout: timeout) {
+        if let match = host.err.firstMatch(of: #/http: listening on (127\.0\.0\.1:[0-9]+)/#) { base = "http://\(match.1)" }
+        return base != nil || !host.process.isRunning
+    }
+    return base
+}
+
+/// config/tenants/demo.yaml copied to `folder/tenants/<name>` with each
+/// `(original, replacement)` made, each original found exactly once (so a
+/// changed demo fails here, clearly).
+func demoCopy(in folder: URL, named name: String = "demo.yaml", _ edits: [(String, String)]) throws -> URL {
+    var text = try String(contentsOf: repository.appendingPathComponent("config/tenants/demo.yaml"), encoding: .utf8)
+    for (original, replacement) in edits {
+        XCTAssertEqual(text.components(separatedBy: original).count, 2, "config/tenants/demo.yaml should hold '\(original)' once")
+        text = text.replacingOccurrences(of: original, with: replacement)
+    }
+    let copy = folder.appendingPathComponent("tenants/\(name)")
+    try text.write(to: copy, atomically: true, encoding: .utf8)
+    return copy
+}
+
+/// Test only: one head at 35% makes a signal (the demo asks 3 of 4 at 70%),
+/// so that signals come within a minute of the start rather than whenever
+/// the synthetic market lines up.
+let quickConsensus = ("  timeframes: [60]\n", "  timeframes: [60]\n  consensus: { min_agree: 1, min_confidence: 0.35 }\n")
 
 /// A temporary folder, removed by `remove()`.
 func temporaryFolder(_ prefix: String) throws -> URL {

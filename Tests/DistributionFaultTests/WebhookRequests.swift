@@ -28,8 +28,8 @@ enum WebhookRequests {
 }
 
 extension HTTPClient {
-    /// Sends `request` and waits for its answer.
-    func answer(_ request: HTTPRequest) throws -> (status: Int, text: String) {
+    /// Sends `request` and waits for the whole response.
+    func response(_ request: HTTPRequest) throws -> AlphaPlusSDK.HTTPResponse {
         final class Box: @unchecked Sendable { var result: Result<AlphaPlusSDK.HTTPResponse, HTTPClientError>? }
         let box = Box()
         let done = DispatchSemaphore(value: 0)
@@ -38,7 +38,12 @@ extension HTTPClient {
             done.signal()
         }
         done.wait()
-        let response = try box.result!.get()
+        return try box.result!.get()
+    }
+
+    /// Sends `request` and waits for its status and body.
+    func answer(_ request: HTTPRequest) throws -> (status: Int, text: String) {
+        let response = try response(request)
         return (response.status, response.bodyText)
     }
 

@@ -106,6 +106,120 @@ final class PluginStateTests: XCTestCase {
         XCTAssertThrowsError(try services.instanceContext(pluginID: "p", tenantID: "t", instanceID: "i", secrets: [:], networkHosts: [], servicePermissions: 0))
     }
 
+    // MARK: Tenants apart (issue 7): one plugin, one instance id, two tenants
+
+    /// Both storages: the in-memory one of tests and backtests, the store of `alphaplus run`.
+    private func storages() throws -> [(name: String, storage: any InstanceStateStorage)] {
+        [("in memory", InMemoryInstanceStateStorage()), ("SQLite", try makeStore(self))]
+    }
+
+    private func context(_ services: HostServices, _ tenant: String, _ instance: String = "market", plugin: String = "com.test.state",
+                         secrets: [String: String] = [:]) throws -> HostContext {
+        try services.instanceContext(pluginID: plugin, tenantID: tenant, instanceID: instance, secrets: secrets, networkHosts: [],
+                                     servicePermissions: 0)
+    }
+
+    func testTwoTenantsInstancesOfOnePluginReadOnlyTheirOwnStateAndSecrets() throws {
+        for (name, storage) in try storages() {
+            let services = HostServices(state: storage)
+            let a = try context(services, "tenant-a", secrets: ["api_key": "key-of-a", "only_a": "a-alone"])
+            let b = try context(services, "tenant-b", secrets: ["api_key": "key-of-b"])
+            defer { [a, b].forEach(services.release) }
+            XCTAssertEqual(set(services, a.opaque, "cursor", Array("a".utf8)), ap_status(AP_OK))
+            XCTAssertEqual(set(services, b.opaque, "cursor", Array("b".utf8)), ap_status(AP_OK))
+            XCTAssertEqual(set(services, a.opaque, "a-only", [1]), ap_status(AP_OK))
+
+            XCTAssertEqual(get(services, a.opaque, "cursor"), .success(Array("a".utf8)), name)
+            XCTAssertEqual(get(services, b.opaque, "cursor"), .success(Array("b".utf8)), name)
+            XCTAssertEqual(get(services, b.opaque, "a-only"), .failure(ap_status(AP_ERR_NOT_FOUND)), name)
+            XCTAssertEqual(delete(services, b.opaque, "a-only"), ap_status(AP_ERR_NOT_FOUND), name)
+            XCTAssertEqual(get(services, a.opaque, "a-only"), .success([1]), "\(name): b's delete reached a")
+            XCTAssertEqual(secret(services, a.opaque, "api_key"), .success("key-of-a"), name)
+            XCTAssertEqual(secret(services, b.opaque, "api_key"), .success("key-of-b"), name)
+            XCTAssertEqual(secret(services, b.opaque, "only_a"), .failure(ap_status(AP_ERR_NOT_FOUND)), name)
+        }
+    }
+
+    /// Namespaces and keys whose parts, joined with any separator, would read the same.
+    func testNamespacesAreNotConfusedBySeparatorsInTheirParts() throws {
+        let entries: [(tenant: String, plugin: String, instance: String, key: String)] = [
+            ("a", "p", "b-c", "k"), ("a-b", "p", "c", "k"),
+            ("a", "p", "b/c", "k"), ("a/b", "p", "c", "k"), ("a", "p/b", "c", "k"),
+            ("a", "p", "b:c", "k"), ("a:b", "p", "c", "k"), ("a", "p:b", "c", "k"),
+            ("a", "p", "i", "x/y"), ("a", "p", "i/x", "y"), ("a", "p", "i", "x:y"), ("a", "p", "i:x", "y"), ("a", "p", "i", "x"),
+        ]
+        for (name, storage) in try storages() {
+            let services = HostServices(state: storage)
+            for (index, entry) in entries.enumerated() {
+                let writer = try context(services, entry.tenant, entry.instance, plugin: entry.plugin)
+                XCTAssertEqual(set(services, writer.opaque, entry.key, [UInt8(index)]), ap_status(AP_OK), "\(name): \(entry)")
+                services.release(writer)
+            }
+            // Made again, each context loads exactly its namespace's entries from the storage.
+            for (namespace, mine) in Dictionary(grouping: entries.enumerated(), by: { "\($0.element.tenant)|\($0.element.plugin)|\($0.element.instance)" }) {
+                let entry = mine[0].element
+                let reader = try context(services, entry.tenant, entry.instance, plugin: entry.plugin)
+                XCTAssertEqual(reader.stateSnapshot, Dictionary(uniqueKeysWithValues: mine.map { ($0.element.key, [UInt8($0.offset)]) }),
+                               "\(name): \(namespace)")
+                services.release(reader)
+            }
+        }
+    }
+
+    /// The store cuts text at a NUL: a key or an id holding one would share another's entries.
+    func testANulInAKeyOrANamespaceIsRefused() throws {
+        for (name, storage) in try storages() {
+            let log = LogLines()
+            let services = HostServices(logger: Logger(label: "test") { _ in log }, state: storage)
+            let instance = try context(services, "a", "i")
+            defer { services.release(instance) }
+            XCTAssertEqual(set(services, instance.opaque, "x", [1]), ap_status(AP_OK))
+            XCTAssertEqual(set(services, instance.opaque, "x\u{0}y", [2]), ap_status(AP_ERR_INVALID_ARGUMENT), name)
+            XCTAssertEqual(get(services, instance.opaque, "x\u{0}y"), .failure(ap_status(AP_ERR_INVALID_ARGUMENT)), name)
+            XCTAssertEqual(delete(services, instance.opaque, "x\u{0}y"), ap_status(AP_ERR_INVALID_ARGUMENT), name)
+            XCTAssertTrue(log.contains("state key refused: 3 bytes; a key is 1 to 256 bytes of UTF-8 without NUL"), "\(log.messages)")
+            XCTAssertEqual(get(services, instance.opaque, "x"), .success([1]), "\(name): the key 'x' kept its value")
+            for (tenant, plugin, id, part) in [("a", "com.test.state", "i\u{0}x", "instance id 'i\\0x'"), ("a\u{0}b", "com.test.state", "i", "tenant id 'a\\0b'"),
+                                               ("a", "com.test.state\u{0}", "i", "plugin id 'com.test.state\\0'")] {
+                XCTAssertThrowsError(try context(services, tenant, id, plugin: plugin), name) {
+                    XCTAssertEqual("\($0)", "the \(part) contains NUL")
+                }
+            }
+        }
+    }
+
+    func testStateSurvivesRecreateAndIsNotAnotherPluginsWithTheSameInstanceID() throws {
+        for (name, storage) in try storages() {
+            let services = HostServices(state: storage)
+            let first = try context(services, "t", "feed", plugin: "com.test.exchange")
+            XCTAssertEqual(set(services, first.opaque, "cursor", [42]), ap_status(AP_OK))
+            services.release(first)
+
+            let recreated = try context(services, "t", "feed", plugin: "com.test.exchange")
+            let otherPlugin = try context(services, "t", "feed", plugin: "com.test.exchange-v2")
+            defer { [recreated, otherPlugin].forEach(services.release) }
+            XCTAssertEqual(get(services, recreated.opaque, "cursor"), .success([42]), name)
+            XCTAssertEqual(get(services, otherPlugin.opaque, "cursor"), .failure(ap_status(AP_ERR_NOT_FOUND)), name)
+        }
+    }
+
+    func testAReleasedContextReadsNoStateAndNoSecret() throws {
+        for (name, storage) in try storages() {
+            let services = HostServices(state: storage)
+            let released = try context(services, "t", secrets: ["token": "released-secret"])
+            XCTAssertEqual(set(services, released.opaque, "k", [1]), ap_status(AP_OK))
+            XCTAssertEqual(secret(services, released.opaque, "token"), .success("released-secret"))
+            services.release(released)
+
+            XCTAssertEqual(get(services, released.opaque, "k"), .failure(ap_status(AP_ERR_INVALID_ARGUMENT)), name)
+            XCTAssertEqual(secret(services, released.opaque, "token"), .failure(ap_status(AP_ERR_INVALID_ARGUMENT)), name)
+            XCTAssertEqual(set(services, released.opaque, "k", [2]), ap_status(AP_ERR_INVALID_ARGUMENT), name)
+            XCTAssertEqual(delete(services, released.opaque, "k"), ap_status(AP_ERR_INVALID_ARGUMENT), name)
+            XCTAssertEqual(try storage.values(tenant: "t", plugin: "com.test.state", instance: "market"), ["k": [1]],
+                           "\(name): a released context changed the storage")
+        }
+    }
+
     // MARK: The services table, as a plugin calls it
 
     private func call(_ services: HostServices, _ context: OpaquePointer, key: [UInt8], value: [UInt8]) -> ap_status {
@@ -138,6 +252,21 @@ final class PluginStateTests: XCTestCase {
         }
         guard status == ap_status(AP_OK), let bytes = box.bytes else { return .failure(StatusError(status: status)) }
         return .success(bytes)
+    }
+    /// The value of secret `name` as `secret_get` hands it to the plugin.
+    private func secret(_ services: HostServices, _ context: OpaquePointer, _ name: String) -> Result<String, StatusError> {
+        final class Box { var text: String? }
+        let box = Box()
+        var name = name
+        let status = name.withUTF8 { n in
+            services.api.pointee.secret_get(context, ap_str(ptr: UnsafeRawPointer(n.baseAddress)?.assumingMemoryBound(to: CChar.self), len: n.count),
+                                            { user, bytes, len in
+                                                Unmanaged<Box>.fromOpaque(user!).takeUnretainedValue().text =
+                                                    String(decoding: UnsafeRawBufferPointer(start: bytes, count: len), as: UTF8.self)
+                                            }, Unmanaged.passUnretained(box).toOpaque())
+        }
+        guard status == ap_status(AP_OK), let text = box.text else { return .failure(StatusError(status: status)) }
+        return .success(text)
     }
 }
 
