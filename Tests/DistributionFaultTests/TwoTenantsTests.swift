@@ -88,14 +88,15 @@ final class TwoTenantsTests: XCTestCase {
         let base = try XCTUnwrap(listeningBase(of: host), "the host did not listen: \(host.err.suffix(3000))")
         let store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { 0 })
 
-        // Until each tenant has a signal delivered to each of its destinations, and one that its tier held back
-        // (the signals of the history's last candles are due at once after a short delay, hence the free tiers' 64 s and 66 s).
+        // Until each tenant has a signal delivered to each of its destinations and, for up to 80 s, one its tier held
+        // back (the history's last candles make signals due at once after a short delay, hence the free tiers' 64 s and 66 s).
         let startedNs = Int64(started.timeIntervalSince1970 * 1e9)
         let delivered = try eventually(timeout: 100, interval: 0.5) {
             guard host.process.isRunning else { return true }
             return try [alpha, beta].allSatisfy { tenant in
                 let rows = try store.outboxEntries(tenant: tenant.id).filter { $0.state == .delivered }
-                return Set(rows.map(\.destination)) == Set(tenant.destinations.keys) && rows.contains { $0.notBeforeNs > startedNs + second && tenant.destinations[$0.destination]?.delay ?? 0 > 0 }
+                return Set(rows.map(\.destination)) == Set(tenant.destinations.keys)
+                    && (Date() > started + 80 || rows.contains { $0.notBeforeNs > startedNs + second && tenant.destinations[$0.destination]?.delay ?? 0 > 0 })
             }
         }
 
@@ -119,7 +120,7 @@ final class TwoTenantsTests: XCTestCase {
         host.send(SIGTERM)
         XCTAssertEqual(host.wait(timeout: 30), 0, "alphaplus run did not stop cleanly: \(host.err.suffix(3000))")
         let states = try [alpha, beta].flatMap { try store.outboxEntries(tenant: $0.id).map { "\($0.tenant)/\($0.destination) \($0.state.rawValue)" } }
-        XCTAssertTrue(delivered, "not every destination of both tenants got a signal, one of them held by its tier, within 100 s: \(states)")
+        XCTAssertTrue(delivered, "not every destination of both tenants got a signal within 100 s: \(states)")
 
         var signalsOf: [String: [Signal]] = [:]
         for tenant in [alpha, beta] {
@@ -178,6 +179,7 @@ final class TwoTenantsTests: XCTestCase {
                               "\(tenant)/\(destination): \(count(destination)) messages for \(delivered) delivered rows")
             }
         }
+        XCTAssertGreaterThan(held, 0, "no delivery was held back by its tier's delay: the fakes' times checked nothing")
         XCTAssertFalse(discord.messages.isEmpty)
         XCTAssertFalse(telegram.messages.isEmpty)
         print("two tenants: alpha \(alphaSignals.count) signals (\(alphaSignals.map { "\($0.symbol) \($0.side)" }.joined(separator: ", "))), "
