@@ -139,7 +139,8 @@ struct OutboxCommand: ParsableCommand {
             }
             let distributor = Distributor(tenants: distributions(tenants), outbox: store,
                                           endpoints: channelEndpoints(tenants, creations: creations, logger: logger), clock: WallClock(),
-                                          subscriptions: store, options: DistributorOptions(dailySummaries: false))
+                                          subscriptions: store, options: DistributorOptions(dailySummaries: false),
+                                          quotas: config.quotas.quotas(tenants: tenants.map(\.id)))
             do { try distributor.start() } catch { throw ValidationError("the outbox cannot start: \(error)") }
             let report = distributor.drain(timeout: timeout)
             distributor.stop()
