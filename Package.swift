@@ -247,6 +247,7 @@ let package = Package(
         // Finds ../shared/data for the tests that read real market data.
         .target(name: "SharedTestData", dependencies: [
             "TestRandom",
+            "HostConfig",  // HostConfigFiles
             .product(name: "Logging", package: "swift-log"),  // LogLines
         ], path: "Tests/SharedTestData"),
         // SplitMix64, without XCTest, so that benchmarks draw the tests' random cases too.

@@ -3,6 +3,7 @@ import HostConfig
 import Metrics
 import MetricsTestKit
 import Strategy
+import SharedTestData
 import XCTest
 @testable import Distribution
 
@@ -59,25 +60,9 @@ final class QuotaTests: XCTestCase {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    private func load(_ yaml: String) throws -> HostConfig {
-        let file = folder.appendingPathComponent("alphaplus.yaml")
-        try Data(yaml.utf8).write(to: file)
-        return try HostConfig.load(file.path)
-    }
-
-    /// The error after the file's name ("line:column: message").
-    private func failure(_ yaml: String) -> String {
-        do {
-            _ = try load(yaml)
-            return "loaded"
-        } catch {
-            return "\(error)".components(separatedBy: "alphaplus.yaml:").last ?? "\(error)"
-        }
-    }
-
     func testDefaultsAndATenantsOverrides() throws {
-        XCTAssertEqual(try load("log_level: info\n").quotas.quota(tenant: "demo"), .unlimited, "no section, no limits")
-        let quotas = try load("""
+        XCTAssertEqual(try HostConfigFiles.load("log_level: info\n").quotas.quota(tenant: "demo"), .unlimited, "no section, no limits")
+        let quotas = try HostConfigFiles.load("""
             quotas:
               default: { symbols: 20, deliveries_per_minute: 600, plugin_call_ms: 250 }
               tenants:
@@ -91,22 +76,22 @@ final class QuotaTests: XCTestCase {
         XCTAssertEqual(quotas.unknownTenants(["demo", "acme"]).count, 0)
         let unknown = quotas.unknownTenants(["demo"]).map(\.description)
         XCTAssertEqual(unknown.count, 1)
-        XCTAssertTrue(unknown[0].hasSuffix("alphaplus.yaml:5:5: quotas.tenants: 'acme' is not a tenant; tenants: demo"), unknown[0])
+        XCTAssertTrue(unknown[0].hasSuffix(".yaml:5:5: quotas.tenants: 'acme' is not a tenant; tenants: demo"), unknown[0])
     }
 
     func testBadInputNamesTheKeyTheLineAndWhatIsWrong() {
-        XCTAssertEqual(failure("quotas:\n  defaults: {}\n"),
+        XCTAssertEqual(HostConfigFiles.failure("quotas:\n  defaults: {}\n"),
                        "2:3: unknown key 'defaults' (did you mean 'default'?); allowed: default, tenants")
-        XCTAssertEqual(failure("quotas:\n  default: { symbol: 20 }\n"),
+        XCTAssertEqual(HostConfigFiles.failure("quotas:\n  default: { symbol: 20 }\n"),
                        "2:14: quotas.default: unknown key 'symbol' (did you mean 'symbols'?); allowed: symbols, deliveries_per_minute, plugin_call_ms")
-        XCTAssertEqual(failure("quotas:\n  default:\n    deliveries_per_minute: lots\n"),
+        XCTAssertEqual(HostConfigFiles.failure("quotas:\n  default:\n    deliveries_per_minute: lots\n"),
                        "3:28: quotas.default.deliveries_per_minute: expected a number")
-        XCTAssertEqual(failure("quotas:\n  default:\n    symbols: -3\n"),
+        XCTAssertEqual(HostConfigFiles.failure("quotas:\n  default:\n    symbols: -3\n"),
                        "3:14: quotas.default.symbols: expected a whole number from 1 to 100000, got -3.0")
-        XCTAssertEqual(failure("quotas:\n  tenants:\n    demo: { plugin_call_ms: -5 }\n"),
+        XCTAssertEqual(HostConfigFiles.failure("quotas:\n  tenants:\n    demo: { plugin_call_ms: -5 }\n"),
                        "3:29: quotas.tenants.demo.plugin_call_ms: -5.0 is outside 0.001…600000.0")
-        XCTAssertEqual(failure("quotas:\n  tenants: [demo]\n"), "2:12: expected a mapping")
-        XCTAssertEqual(failure("quotas:\n  tenants:\n    demo: 5\n"),
+        XCTAssertEqual(HostConfigFiles.failure("quotas:\n  tenants: [demo]\n"), "2:12: expected a mapping")
+        XCTAssertEqual(HostConfigFiles.failure("quotas:\n  tenants:\n    demo: 5\n"),
                        "3:11: quotas.tenants.demo: expected a mapping of symbols, deliveries_per_minute, plugin_call_ms")
     }
 
@@ -128,10 +113,10 @@ final class QuotaTests: XCTestCase {
               consensus: { min_agree: 1 }
             """.utf8).write(to: tenantFile)
         let tenant = try TenantConfig.load(tenantFile.path)
-        let quotas = try load("quotas:\n  default: { symbols: 3 }\n  tenants: { acme: { symbols: 2 } }\n").quotas
+        let quotas = try HostConfigFiles.load("quotas:\n  default: { symbols: 3 }\n  tenants: { acme: { symbols: 2 } }\n").quotas
         XCTAssertEqual(quotas.symbolQuotaProblem(tenant)?.description,
                        "\(tenantFile.path): tenant acme names 3 symbols (strategy.symbols and subscriptions together), over its quota of 2 (quotas in the host configuration)")
-        XCTAssertNil(try load("quotas:\n  default: { symbols: 3 }\n").quotas.symbolQuotaProblem(tenant), "BTC-USDT counts once")
-        XCTAssertNil(try load("log_level: info\n").quotas.symbolQuotaProblem(tenant))
+        XCTAssertNil(try HostConfigFiles.load("quotas:\n  default: { symbols: 3 }\n").quotas.symbolQuotaProblem(tenant), "BTC-USDT counts once")
+        XCTAssertNil(try HostConfigFiles.load("log_level: info\n").quotas.symbolQuotaProblem(tenant))
     }
 }
