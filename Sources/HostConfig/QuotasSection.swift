@@ -29,7 +29,8 @@ public struct QuotaSettings: Sendable {
     public func unknownTenants(_ tenantIDs: [String]) -> [ConfigError] {
         tenantKeys.filter { !tenantIDs.contains($0.key) }.sorted { $0.key < $1.key }.map { id, at in
             ConfigError(file: at.file, line: at.line, column: at.column,
-                        message: "quotas.tenants: '\(id)' is not a tenant; tenants: \(tenantIDs.sorted().joined(separator: ", "))")
+                        message: "quotas.tenants: '\(id)' is not a tenant; "
+                            + (tenantIDs.isEmpty ? "there is none" : "tenants: \(tenantIDs.sorted().joined(separator: ", "))"))
         }
     }
 

@@ -96,6 +96,15 @@ public struct TenantFolder: Sendable {
         for index in files.indices { files[index].validate(plugins: plugins, environment: environment) }
     }
 
+    /// The operator's quotas: a tenant over its `symbols` quota is an
+    /// error of its file (it does not run).
+    public mutating func check(quotas: QuotaSettings) {
+        for index in files.indices where files[index].isValid {
+            guard let tenant = files[index].tenant, let problem = quotas.symbolQuotaProblem(tenant) else { continue }
+            files[index].errors.append(problem)
+        }
+    }
+
     /// The tenants of the files without an error.
     public var validTenants: [TenantConfig] { files.filter(\.isValid).compactMap(\.tenant) }
     public var errors: [ConfigError] { problems + files.flatMap(\.errors) }
@@ -106,14 +115,19 @@ public struct TenantFolder: Sendable {
 }
 
 extension TenantConfig {
-    /// What `alphaplus run` starts: the tenants of the folder that have no
-    /// error, checked against the loaded plugins (id → config schema) and
-    /// the environment's secrets; every error and warning of the others.
-    public static func loadValidated(folder: String, plugins: [String: JSONSchema],
+    /// What `alphaplus run` starts (and a reload applies): the tenants of
+    /// the folder that have no error, checked against the loaded plugins
+    /// (id → config schema), the environment's secrets and the operator's
+    /// quotas; every error and warning of the others. A `quotas.tenants`
+    /// key naming no valid tenant is a warning (a removed tenant's quota
+    /// must not block a reload).
+    public static func loadValidated(folder: String, plugins: [String: JSONSchema], quotas: QuotaSettings = QuotaSettings(),
                                      environment: [String: String] = ProcessInfo.processInfo.environment)
         -> (tenants: [TenantConfig], errors: [ConfigError], warnings: [ConfigError]) {
         var loaded = TenantFolder(loading: folder)
         loaded.validate(plugins: plugins, environment: environment)
-        return (loaded.validTenants, loaded.errors, loaded.warnings)
+        loaded.check(quotas: quotas)
+        let tenants = loaded.validTenants
+        return (tenants, loaded.errors, loaded.warnings + quotas.unknownTenants(tenants.map(\.id)))
     }
 }

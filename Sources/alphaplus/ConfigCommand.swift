@@ -24,11 +24,14 @@ struct ConfigCommand: ParsableCommand {
             for failure in plugins.refused { print("\(failure.path): warning: plugin refused: \(failure.reason)") }
             var folder = TenantFolder(loading: config.tenantsFolder)
             folder.validate(plugins: plugins.schemas, environment: ProcessInfo.processInfo.environment)
+            folder.check(quotas: config.quotas)
+            let unknownQuotas = config.quotas.unknownTenants(folder.validTenants.map(\.id))
             for problem in folder.problems { print(problem) }
+            for warning in unknownQuotas { print("\(warning.file):\(warning.line):\(warning.column): warning: \(warning.message)") }
             for file in folder.files {
                 for line in file.diagnostics { print(line) }
             }
-            let errors = folder.errors.count, warnings = folder.warnings.count + plugins.refused.count
+            let errors = folder.errors.count, warnings = folder.warnings.count + plugins.refused.count + unknownQuotas.count
             let checked = "\(options.config) and \(counted(folder.files.count, "tenant file")) (\(counted(plugins.schemas.count, "plugin")) loaded)"
             let warned = warnings == 0 ? "" : ", \(counted(warnings, "warning"))"
             guard errors == 0 else {

@@ -92,7 +92,7 @@ final class TenantReloads: @unchecked Sendable {
     private func reload(trigger: String) {
         fingerprint = Self.fingerprint(of: config.tenantsFolder)
         generation += 1
-        let (tenants, errors, warnings) = validatedTenants(config, plugins: plugins)
+        let (tenants, errors, warnings) = TenantConfig.loadValidated(folder: config.tenantsFolder, plugins: plugins, quotas: config.quotas)
         let outcome: TenantHost.ReloadOutcome
         if errors.isEmpty {
             for warning in warnings { logger.warning("reload (\(trigger)): \(warning)") }

@@ -56,7 +56,8 @@ struct Run: ParsableCommand {
         // Every tenant's instances, strategy and distribution; connectors
         // start last, so no frame arrives before its strategy exists.
         // A tenant file with any error (a schema violation, an unknown plugin, an unset secret, over its quota) does not run.
-        let (tenants, errors, warnings) = validatedTenants(config, plugins: configSchemas(registry))
+        let (tenants, errors, warnings) = TenantConfig.loadValidated(folder: config.tenantsFolder, plugins: configSchemas(registry),
+                                                                         quotas: config.quotas)
         for error in errors { logger.error("tenant configuration refused: \(error)") }
         for warning in warnings { logger.warning("\(warning)") }
         let halt = GlobalHalt()

@@ -128,18 +128,3 @@ func printTable(_ rows: [[String]]) {
         print(cells.joined(separator: "  "))
     }
 }
-
-/// The tenants `run` starts and a reload applies: the folder validated
-/// against the loaded plugins, then the operator's quotas. A tenant over
-/// its `symbols` quota is refused (an error); a `quotas.tenants` key that
-/// names no valid tenant is a warning (a removed tenant's quota must not
-/// block every reload).
-func validatedTenants(_ config: HostConfig, plugins: [String: JSONSchema])
-    -> (tenants: [TenantConfig], errors: [ConfigError], warnings: [ConfigError]) {
-    var (tenants, errors, warnings) = TenantConfig.loadValidated(folder: config.tenantsFolder, plugins: plugins)
-    let overQuota = tenants.compactMap(config.quotas.symbolQuotaProblem)
-    errors += overQuota
-    tenants.removeAll { tenant in overQuota.contains { $0.file == tenant.file } }
-    warnings += config.quotas.unknownTenants(tenants.map(\.id))
-    return (tenants, errors, warnings)
-}

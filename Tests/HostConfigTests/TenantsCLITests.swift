@@ -127,6 +127,25 @@ final class TenantsCLITests: XCTestCase {
         XCTAssertTrue(summary.hasPrefix("\(hostConfig.path) and 2 tenant files (") && summary.contains("): 1 error"), summary)
     }
 
+    func testConfigValidateRefusesATenantOverItsSymbolsQuota() throws {
+        let acme = try writeTenant(Self.validTenant.replacingOccurrences(of: "symbols: [BTC-USDT]", with: "symbols: [BTC-USDT, ETH-USDT]"),
+                                   as: "acme.yaml")
+        try """
+            plugins:
+              folders: [\(AlphaPlusCLI.products.path)]
+            tenants_folder: tenants
+            quotas:
+              default: { symbols: 1 }
+              tenants: { gone: { symbols: 5 } }
+
+            """.write(to: hostConfig, atomically: true, encoding: .utf8)
+        let result = try AlphaPlusCLI.run(["config", "validate", "--config", hostConfig.path])
+        XCTAssertEqual(result.status, 1, result.out)
+        XCTAssertTrue(result.out.contains("\(acme): tenant acme names 2 symbols (strategy.symbols and subscriptions together), over its quota of 1"),
+                      result.out)
+        XCTAssertTrue(result.out.contains("\(hostConfig.path):6:14: warning: quotas.tenants: 'gone' is not a tenant"), result.out)
+    }
+
     func testShowNeverPrintsASecretValue() throws {
         let secrets = ["DEMO_TELEGRAM_BOT_TOKEN": "123456:known-bot-token-value", "DEMO_ADMIN_TOKEN": "known-admin-token-value"]
         for (name, value) in secrets { setenv(name, value, 1) }
