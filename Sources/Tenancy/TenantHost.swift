@@ -128,6 +128,9 @@ public final class TenantHost: @unchecked Sendable {
     /// strategies and distributions that depend on them rebuilt. Tenants
     /// that did not change are not touched.
     public func reload(_ configs: [TenantConfig]) -> ReloadOutcome {
+        // Instances replaced or removed: destroyed once the ingress no longer
+        // names them, so a webhook never reaches a destroyed instance.
+        var retired: [PluginInstance] = []
         let outcome = lock.withLock { () -> ReloadOutcome in
             var rotated: [String: Set<String>] = [:]
             for (id, state) in tenants {
@@ -138,8 +141,8 @@ public final class TenantHost: @unchecked Sendable {
             }
             let changes = TenantChanges(from: tenants.values.map(\.config).sorted { $0.id < $1.id }, to: configs, rotatedSecrets: rotated)
             guard !changes.isEmpty else { return ReloadOutcome(applied: true, changes: [], errors: []) }
-            for tenant in changes.removed { remove(tenant.id) }
-            for update in changes.updated { apply(update) }
+            for tenant in changes.removed { retired += remove(tenant.id) }
+            for update in changes.updated { retired += apply(update) }
             for tenant in changes.added {
                 tenants[tenant.id] = makeInstances(tenant)
                 reconfigureDistribution(tenant.id)
@@ -150,6 +153,7 @@ public final class TenantHost: @unchecked Sendable {
             return ReloadOutcome(applied: true, changes: changes.summary, errors: [])
         }
         if !outcome.changes.isEmpty { onChange?(running) }
+        for instance in retired { instance.destroy() }
         return outcome
     }
 
@@ -174,16 +178,17 @@ public final class TenantHost: @unchecked Sendable {
 
     // MARK: - Changes
 
-    private func apply(_ update: TenantChanges.Update) {
+    /// Returns the instances it replaced or removed, for the caller to destroy.
+    private func apply(_ update: TenantChanges.Update) -> [PluginInstance] {
         let id = update.tenant.id
-        guard var state = tenants[id] else { return }
-        var retired: [InstanceCreation] = []
+        guard var state = tenants[id] else { return [] }
+        var retired: [PluginInstance] = []
         for instance in update.removedInstances + update.recreatedInstances {
             if state.connectors[instance] != nil {
                 pool.detach(tenant: id, instance: instance)
                 state.connectors[instance] = nil
             } else if let creation = state.instances.removeValue(forKey: instance) {
-                retired.append(creation)
+                if case .created(let created) = creation { retired.append(created) }
                 state.secretDigests[instance] = nil
             }
         }
@@ -197,19 +202,20 @@ public final class TenantHost: @unchecked Sendable {
         // or a delivery in flight on an old instance ends on it.
         if update.strategyChanged { installStrategy(tenant: id, previous: state.strategy) }
         if update.distributionChanged { reconfigureDistribution(id) }
-        for case .created(let instance) in retired { instance.destroy() }
         logger.notice("reload: \(update.tenant.file): tenant \(id) changed; other tenants untouched")
+        return retired
     }
 
-    private func remove(_ id: String) {
-        guard let state = tenants.removeValue(forKey: id) else { return }
+    /// Returns the tenant's own instances, for the caller to destroy.
+    private func remove(_ id: String) -> [PluginInstance] {
+        guard let state = tenants.removeValue(forKey: id) else { return [] }
         market.exclusively { strategies.replace(tenant: id, with: nil) }
         do { try distributor?.reconfigure(tenant: id, settings: nil, quota: nil, endpoints: [:]) } catch {
             logger.error("reload: tenant \(id): its destinations cannot be unregistered: \(error)")
         }
         for instance in state.connectors.keys { pool.detach(tenant: id, instance: instance) }
-        for case .created(let instance) in state.instances.values { instance.destroy() }
         logger.notice("reload: tenant \(id) removed (\(state.config.file)); its pending deliveries wait in the outbox")
+        return state.instances.values.compactMap { creation in if case .created(let instance) = creation { instance } else { nil } }
     }
 
     // MARK: - Building
