@@ -99,10 +99,7 @@ public struct TenantFolder: Sendable {
     /// The operator's quotas: a tenant over its `symbols` quota is an
     /// error of its file (it does not run).
     public mutating func check(quotas: QuotaSettings) {
-        for index in files.indices where files[index].isValid {
-            guard let tenant = files[index].tenant, let problem = quotas.symbolQuotaProblem(tenant) else { continue }
-            files[index].errors.append(problem)
-        }
+        for index in files.indices { files[index].check(quotas: quotas) }
     }
 
     /// The tenants of the files without an error.
@@ -112,6 +109,15 @@ public struct TenantFolder: Sendable {
 
     /// The file of tenant `id`.
     public func file(of id: String) -> TenantFile? { files.first { $0.tenant?.id == id } }
+}
+
+extension TenantFile {
+    /// The operator's quotas: a tenant over its `symbols` quota is an
+    /// error of its file (it does not run).
+    public mutating func check(quotas: QuotaSettings) {
+        guard isValid, let tenant, let problem = quotas.symbolQuotaProblem(tenant) else { return }
+        errors.append(problem)
+    }
 }
 
 extension TenantConfig {

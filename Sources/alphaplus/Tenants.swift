@@ -29,6 +29,7 @@ struct Tenants: ParsableCommand {
             bootstrapLogging(level: "critical")
             var folder = TenantFolder(loading: config.tenantsFolder)
             folder.validate(plugins: loadPluginSchemas(config).schemas, environment: ProcessInfo.processInfo.environment)
+            folder.check(quotas: config.quotas)
             let rows = folder.files.map { file in
                 let tenant = file.tenant
                 // The strategy's symbols; without a strategy, what the connectors subscribe to.
@@ -65,6 +66,7 @@ struct Tenants: ParsableCommand {
             var tenantFile = TenantFile(parsing: file)
             tenantFile.checkPlacement(among: TenantFolder(loading: config.tenantsFolder).files)
             tenantFile.validate(plugins: loadPluginSchemas(config).schemas, environment: ProcessInfo.processInfo.environment)
+            tenantFile.check(quotas: config.quotas)
             for line in tenantFile.diagnostics { print(line) }
             let warnings = tenantFile.warnings.isEmpty ? "" : " (\(counted(tenantFile.warnings.count, "warning")))"
             guard tenantFile.errors.isEmpty else {
