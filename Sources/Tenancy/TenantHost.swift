@@ -94,9 +94,10 @@ public final class TenantHost: @unchecked Sendable {
     /// The running tenants, by id.
     public var running: [Running] { lock.withLock { runningLocked() } }
 
-    /// Connectors and the subscribe calls made to them so far.
-    public var connectorStatistics: (connectors: Int, symbols: Int, subscribeCalls: Int) {
-        lock.withLock { (pool.connectorCount, pool.subscribedSymbols, pool.subscribeCalls) }
+    /// Connectors, the symbols subscribed on them, and the subscribe and
+    /// unsubscribe calls made to them so far.
+    public var connectorStatistics: (connectors: Int, symbols: Int, subscribeCalls: Int, unsubscribeCalls: Int) {
+        lock.withLock { (pool.connectorCount, pool.subscribedSymbols, pool.subscribeCalls, pool.unsubscribeCalls) }
     }
 
     /// Creates every tenant's instances, then the distributor and the
@@ -169,11 +170,6 @@ public final class TenantHost: @unchecked Sendable {
             }
             distributor?.flush()
         }
-    }
-
-    /// Frames evaluated and signals made per tenant so far.
-    public func strategyCounters() -> [String: TenantStrategy.Counters] {
-        lock.withLock { market.exclusively { tenants.compactMapValues { $0.strategy?.counters } } }
     }
 
     // MARK: - Changes

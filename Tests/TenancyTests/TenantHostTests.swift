@@ -118,6 +118,8 @@ final class TenantHostTests: XCTestCase {
         _ = host.reload([try tenant("beta", symbols: ["ETH-USDT"])])
         XCTAssertEqual(host.connectorStatistics.connectors, 1)
         XCTAssertEqual(host.connectorStatistics.symbols, 1)
+        XCTAssertEqual(host.connectorStatistics.unsubscribeCalls, 1)
+        XCTAssertEqual(host.connectorStatistics.subscribeCalls, 2)
         XCTAssertNotNil(instance("beta", "market"))
         // Other settings are another connector.
         _ = host.reload([try tenant("beta", symbols: ["ETH-USDT"]), try tenant("gamma", rate: 10)])
