@@ -157,12 +157,8 @@ public final class Distributor: @unchecked Sendable {
             if requeued > 0 {
                 logger.warning("outbox: \(requeued) deliveries were being sent when the host stopped; they are sent again (each may have reached its platform once already)")
             }
-            var registrations: [DestinationRegistration] = []
-            for (tenant, settings) in tenants.sorted(by: { $0.key < $1.key }) {
-                for destination in settings.destinations + subscriberDestinations(tenant: tenant, atNs: now) {
-                    registrations.append(DestinationRegistration(tenant: tenant, id: destination.id, channel: destination.channel,
-                                                                 tier: destination.tier, targetJSON: destination.targetJSON))
-                }
+            let registrations = tenants.sorted(by: { $0.key < $1.key }).flatMap { tenant, settings in
+                self.registrations(tenant: tenant, settings: settings, atNs: now)
             }
             // A set: with subscribers' chats there may be thousands of each.
             let configured = Set(registrations.map { DestinationKey(tenant: $0.tenant, id: $0.id) })
@@ -248,7 +244,7 @@ public final class Distributor: @unchecked Sendable {
     /// template, not before the event's time plus the tier's delay.
     func fanOut(tenant: String, kind: MessageKind, subject: String, eventNs: Int64, fields: MessageFields) -> [NewDelivery] {
         guard let settings = tenants[tenant] else { return [] }
-        let subscribers = subscriberDestinations(tenant: tenant, atNs: eventNs)
+        let subscribers = subscriberDestinations(tenant: tenant, settings: settings.subscribers, atNs: eventNs)
         register(subscribers, tenant: tenant)
         return (settings.destinations + subscribers).map { destination in
             let message = settings.template(tier: destination.tier, kind: kind).message(fields, tier: destination.tier)
@@ -288,8 +284,8 @@ public final class Distributor: @unchecked Sendable {
     /// only a paying subscriber's chats receive a paid tier. A store that
     /// cannot be read gives none (logged): the configured destinations
     /// still receive the message.
-    func subscriberDestinations(tenant: String, atNs: Int64) -> [DestinationSettings] {
-        guard let subscriptions, let settings = tenants[tenant]?.subscribers, !settings.channels.isEmpty else { return [] }
+    func subscriberDestinations(tenant: String, settings: SubscriberDeliverySettings?, atNs: Int64) -> [DestinationSettings] {
+        guard let subscriptions, let settings, !settings.channels.isEmpty else { return [] }
         let records: [SubscriberRecord]
         do { records = try subscriptions.subscribers(tenant: tenant) } catch {
             tally.storeErrors += 1
@@ -307,6 +303,14 @@ public final class Distributor: @unchecked Sendable {
             }
         }
         return destinations
+    }
+
+    /// What the store is told the tenant configures: its destinations and
+    /// its subscribers' chats as they are at `atNs`.
+    func registrations(tenant: String, settings: DistributionSettings, atNs: Int64) -> [DestinationRegistration] {
+        (settings.destinations + subscriberDestinations(tenant: tenant, settings: settings.subscribers, atNs: atNs)).map {
+            DestinationRegistration(tenant: tenant, id: $0.id, channel: $0.channel, tier: $0.tier, targetJSON: $0.targetJSON)
+        }
     }
 
     /// Registers subscriber destinations not seen before, so their rows

@@ -17,16 +17,7 @@ extension Distributor {
                             endpoints tenantEndpoints: [ChannelAddress: ChannelEndpoint]) throws {
         try queue.sync {
             let now = clock.nowNs()
-            var registrations: [DestinationRegistration] = []
-            if let settings {
-                let previous = tenants[tenant]
-                tenants[tenant] = settings  // subscriberDestinations reads the new subscribers section
-                defer { tenants[tenant] = previous }
-                for destination in settings.destinations + subscriberDestinations(tenant: tenant, atNs: now) {
-                    registrations.append(DestinationRegistration(tenant: tenant, id: destination.id, channel: destination.channel,
-                                                                 tier: destination.tier, targetJSON: destination.targetJSON))
-                }
-            }
+            let registrations = settings.map { self.registrations(tenant: tenant, settings: $0, atNs: now) } ?? []
             let stored = registrations.isEmpty ? [] : try outbox.registerDestinations(registrations, atNs: now)
             tenants[tenant] = settings
             quotas.set(quota, tenant: tenant)

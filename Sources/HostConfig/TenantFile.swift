@@ -216,29 +216,19 @@ enum TenantParser {
         if let mapping = node.node.mapping {
             for (key, value) in mapping {
                 guard let name = key.string else { continue }
-                let member = memberPath(path, name)
+                let member = SchemaPath.member(name, of: path)
                 positions[member] = node.child(key).position
                 record(node.child(value), at: member, in: &positions)
             }
         } else if let sequence = node.node.sequence {
             for (index, item) in sequence.enumerated() {
-                let element = "\(path)[\(index)]"
+                let element = SchemaPath.element(index, of: path)
                 positions[element] = node.child(item).position
                 record(node.child(item), at: element, in: &positions)
             }
         }
     }
 
-    /// A member's path as `SchemaViolation.path` documents it: `a.b` for
-    /// plain names (ASCII letters, digits, `_`, `-`, `$`), `a["b.c"]` for
-    /// the others.
-    private static func memberPath(_ parent: String, _ key: String) -> String {
-        let plain = !key.isEmpty && key.unicodeScalars.allSatisfy { scalar in
-            ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || "_-$".unicodeScalars.contains(scalar)
-        }
-        guard plain else { return parent + "[\(JSONValue.string(key).jsonText)]" }
-        return parent.isEmpty ? key : parent + "." + key
-    }
 }
 
 extension YAMLDocument {

@@ -9,7 +9,6 @@ import HostConfig
 /// else keeps running untouched.
 public struct TenantChanges: Sendable {
     public struct Update: Sendable {
-        public var previous: TenantConfig
         public var tenant: TenantConfig
         public var addedInstances: [String]
         public var removedInstances: [String]
@@ -64,7 +63,7 @@ public struct TenantChanges: Sendable {
         let touched = Set(added + removed + recreated)
         let heads = Set((previous.strategy?.heads ?? []).map(\.instance) + (tenant.strategy?.heads ?? []).map(\.instance))
         let channels = (previous.distribution?.channelInstances ?? []).union(tenant.distribution?.channelInstances ?? [])
-        return Update(previous: previous, tenant: tenant, addedInstances: added, removedInstances: removed, recreatedInstances: recreated,
+        return Update(tenant: tenant, addedInstances: added, removedInstances: removed, recreatedInstances: recreated,
                       strategyChanged: previous.strategy != tenant.strategy || !heads.isDisjoint(with: touched),
                       distributionChanged: previous.distribution != tenant.distribution || !channels.isDisjoint(with: touched),
                       adminTokenChanged: previous.adminToken != tenant.adminToken)

@@ -67,11 +67,12 @@ final class TenantReloads: @unchecked Sendable {
         }
         signal(SIGHUP, SIG_IGN)
         let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
-        hangUp.setEventHandler { [self] in reload(trigger: "SIGHUP") }
+        hangUp.setEventHandler { [self] in reload(trigger: "SIGHUP", fingerprint: Self.fingerprint(of: config.tenantsFolder)) }
         let watch = DispatchSource.makeTimerSource(queue: queue)
         watch.schedule(deadline: .now() + 2, repeating: 2)
         watch.setEventHandler { [self] in
-            if Self.fingerprint(of: config.tenantsFolder) != fingerprint { reload(trigger: "a change in \(config.tenantsFolder)") }
+            let now = Self.fingerprint(of: config.tenantsFolder)
+            if now != fingerprint { reload(trigger: "a change in \(config.tenantsFolder)", fingerprint: now) }
         }
         for source in [hangUp, watch] as [any DispatchSourceProtocol] { source.resume() }
         sources = [hangUp, watch]
@@ -88,9 +89,9 @@ final class TenantReloads: @unchecked Sendable {
         }
     }
 
-    /// On `queue`.
-    private func reload(trigger: String) {
-        fingerprint = Self.fingerprint(of: config.tenantsFolder)
+    /// On `queue`; `fingerprint` is the folder's as it is read now.
+    private func reload(trigger: String, fingerprint: String) {
+        self.fingerprint = fingerprint
         generation += 1
         let (tenants, errors, warnings) = TenantConfig.loadValidated(folder: config.tenantsFolder, plugins: plugins, quotas: config.quotas)
         let outcome: TenantHost.ReloadOutcome

@@ -186,25 +186,11 @@ struct Validator {
 
     /// Renders a path in dotted form: "destinations[2].url"; unusual keys in brackets.
     static func render(_ path: [PathComponent]) -> String {
-        var text = ""
-        for component in path {
+        path.reduce("") { text, component in
             switch component {
-            case .index(let index):
-                text += "[\(index)]"
-            case .key(let key) where isPlainName(key):
-                text += text.isEmpty ? key : "." + key
-            case .key(let key):
-                text += "[\(JSONValue.string(key).jsonText)]"
+            case .index(let index): SchemaPath.element(index, of: text)
+            case .key(let key): SchemaPath.member(key, of: text)
             }
-        }
-        return text
-    }
-
-    /// ASCII letters, digits, "_", "-" and "$"; anything else is quoted so paths stay unambiguous.
-    private static func isPlainName(_ key: String) -> Bool {
-        !key.isEmpty && key.unicodeScalars.allSatisfy { scalar in
-            ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
-                || "_-$".unicodeScalars.contains(scalar)
         }
     }
 
@@ -277,6 +263,28 @@ extension JSONValue {
         case .string: echoingStrings ? jsonText : "a string"
         case .array: "an array"
         case .object: "an object"
+        }
+    }
+}
+
+/// How `SchemaViolation.path` names a place in a document, for a reader
+/// that maps violations back to its own source (a config file's lines):
+/// "destinations[2].url"; a key that is not ASCII letters, digits, "_",
+/// "-" and "$" is quoted in brackets, `a["b.c"]`, so paths stay unambiguous.
+public enum SchemaPath {
+    /// The path of member `key` of the value at `parent` ("" is the root).
+    public static func member(_ key: String, of parent: String) -> String {
+        guard isPlainName(key) else { return parent + "[\(JSONValue.string(key).jsonText)]" }
+        return parent.isEmpty ? key : parent + "." + key
+    }
+
+    /// The path of item `index` of the array at `parent`.
+    public static func element(_ index: Int, of parent: String) -> String { parent + "[\(index)]" }
+
+    private static func isPlainName(_ key: String) -> Bool {
+        !key.isEmpty && key.unicodeScalars.allSatisfy { scalar in
+            ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+                || "_-$".unicodeScalars.contains(scalar)
         }
     }
 }
