@@ -50,8 +50,7 @@ final class DemoDistributionTests: XCTestCase {
 
         let config = try writeHostConfig(in: folder, overrides: ["https://discord.com": servers[0], "https://api.telegram.org": servers[1],
                                                                  "https://api.x.com": servers[2]], logLevel: "debug")
-        let tenantFile = try demoCopy(in: folder, [
-            quickConsensus,
+        let tenantFile = try demoCopy(in: folder, promptSignals + [
             ("  tiers: { premium: 0, basic: 60, free: 300 }",
              "  tiers: { premium: 0, basic: 10, free: 20 }   # test only: basic and free (X's) go out within the run"),
         ])

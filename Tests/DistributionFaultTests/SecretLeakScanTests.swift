@@ -86,8 +86,7 @@ final class SecretLeakScanTests: XCTestCase {
         let config = try writeHostConfig(in: folder, overrides: ["https://discord.com": servers[0], "https://api.telegram.org": servers[1],
                                                                  "https://api.x.com": servers[2]],
                                          logLevel: "trace", adminToken: "${env:ALPHAPLUS_ADMIN_TOKEN}")
-        let tenantFile = try demoCopy(in: folder, [
-            quickConsensus,
+        let tenantFile = try demoCopy(in: folder, promptSignals + [
             ("  tiers: { premium: 0, basic: 60, free: 300 }", "  tiers: { premium: 0, basic: 1, free: 2 }   # test only: every tier within the run"),
         ])
 

@@ -44,7 +44,7 @@ final class SubscriptionEndToEndTests: XCTestCase {
         telegram.addChat(-1001000000002, type: .channel, username: "alphaplus_demo_free")
 
         let config = try writeHostConfig(in: folder, overrides: ["https://api.telegram.org": servers[0]], adminToken: "${env:E2E_ADMIN_TOKEN}")
-        _ = try demoCopy(in: folder, [quickConsensus])
+        _ = try demoCopy(in: folder, promptSignals)
         let environment = ["DEMO_TELEGRAM_BOT_TOKEN": telegram.token, "DEMO_TELEGRAM_WEBHOOK_SECRET": webhookSecret,
                            "DEMO_TELEGRAM_LINK_SECRET": linkSecret, "DEMO_STRIPE_SIGNING_SECRET": signingSecret,
                            "E2E_ADMIN_TOKEN": adminToken]

@@ -123,10 +123,28 @@ func demoCopy(in folder: URL, named name: String = "demo.yaml", _ edits: [(Strin
     return copy
 }
 
-/// Test only: one head at 35% makes a signal (the demo asks 3 of 4 at 70%),
-/// so that signals come within a minute of the start rather than whenever
-/// the synthetic market lines up.
-let quickConsensus = ("  timeframes: [60]\n", "  timeframes: [60]\n  consensus: { min_agree: 1, min_confidence: 0.35 }\n")
+/// Test only: a signal on every fresh candle of every symbol, so that an
+/// end-to-end test gets signals at the start (from the history's last
+/// candles) and at every minute's close after it, not whenever the
+/// synthetic market lines up (the demo asks 3 of 4 heads at 70%). The rules
+/// head gets a last rule that always holds and a weight that outvotes the
+/// three other heads together, one head at 35% makes a signal, and the risk
+/// limits let a position open on each one. The other rules and heads still
+/// vote, so the side and confidence still come from the market.
+let promptSignals: [(String, String)] = [
+    ("  timeframes: [60]\n", "  timeframes: [60]\n  consensus: { min_agree: 1, min_confidence: 0.35 }\n  \(promptRisk)\n"),
+    ("    - { instance: rules }\n", "    - { instance: rules, weight: \(promptRulesWeight) }\n"),
+    ruleThatAlwaysHolds,
+]
+
+/// The demo's rules with a last one that always holds.
+let ruleThatAlwaysHolds = (#"        - "ema_12 < ema_26 and macd_hist_12_26_9 < 0 and close < ema_50 -> short 0.75"\#n"#,
+                           #"        - "ema_12 < ema_26 and macd_hist_12_26_9 < 0 and close < ema_50 -> short 0.75"\#n"#
+                               + #"        - "close > 0 -> long 0.9"\#n"#)
+/// More than the three other heads' weights together.
+let promptRulesWeight = 5
+/// A position on every signal.
+let promptRisk = "risk: { max_open_positions: 100, max_open_per_symbol: 50, max_consecutive_losses: 100, cooldown_s: 0 }"
 
 /// A temporary folder, removed by `remove()`.
 func temporaryFolder(_ prefix: String) throws -> URL {
