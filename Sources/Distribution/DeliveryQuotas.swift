@@ -14,12 +14,16 @@ struct DeliveryQuotas {
     private var limits: [String: [RateLimit]] = [:]
     private var windows: [String: RateWindows] = [:]
     /// Deliveries waiting for their tenant's quota, so each is counted once.
+    /// Each leaves when it starts or leaves its queue (`forget`), so the set
+    /// holds no more than the queues do.
     private var deferred: Set<Int64> = []
     private var deferredCounters: [String: Counter] = [:]
     private let factory: any MetricsFactory
     /// Deliveries that were due (their destination's head) but had to wait
     /// for their tenant's quota.
     private(set) var deferredCount = 0
+    /// Deferred deliveries that have not started yet.
+    var waiting: Int { deferred.count }
 
     init(_ quotas: [String: TenantQuota], factory: any MetricsFactory) {
         self.factory = factory
@@ -53,6 +57,12 @@ struct DeliveryQuotas {
     mutating func started(tenant: String, id: Int64, at now: Int64) {
         guard let limit = limits[tenant] else { return }
         windows[tenant, default: RateWindows()].record(limit, at: now)
+        deferred.remove(id)
+    }
+
+    /// Delivery `id` left its queue without starting (recorded as a dry run,
+    /// or no longer pending in the store).
+    mutating func forget(id: Int64) {
         deferred.remove(id)
     }
 }

@@ -98,6 +98,7 @@ extension Distributor {
                     return storeFailed(error, state, now: now, doing: "record the dry run of \(head.idempotencyKey)")
                 }
                 state.queue.removeFirst()
+                quotas.forget(id: head.id)
                 tally.dryRun += 1
                 count(.dryRun, address)
                 let line = head.text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
@@ -116,6 +117,7 @@ extension Distributor {
                     guard try outbox.markSending(id: head.id, attempt: attempt, atNs: now) else {
                         logger.warning("outbox: \(head.idempotencyKey) is no longer pending in the store (another alphaplus sending from it?); this host leaves it")
                         state.queue.removeFirst()
+                        quotas.forget(id: head.id)
                         continue
                     }
                 } catch {

@@ -47,6 +47,24 @@ final class QuotaTests: XCTestCase {
         XCTAssertEqual(harness.script.sent.map(\.atNs), [t0, t0, t0])
     }
 
+    func testADeferredDeliveryThatEndsAsADryRunIsNoLongerHeld() throws {
+        let harness = try Harness()
+        let destinations = ["a", "b", "c"].map { ($0, "premium", #"{"chat":"\#($0)"}"#) }
+        let quota = TenantQuota(deliveriesPerMinute: 1)
+        let distributor = try harness.distributor(settings(destinations), quotas: ["t": quota])
+        distributor.submit(makeSignal(1))
+        harness.run(distributor, untilNs: t0 + second)
+        XCTAssertEqual(harness.script.sent.count, 1)
+        XCTAssertEqual(distributor.queue.sync { distributor.quotas.waiting }, 2)
+        // A reload leaves the channel without its secret: the two waiting deliveries are recorded as dry runs.
+        try distributor.reconfigure(tenant: "t", settings: settings(destinations), quota: quota,
+                                    endpoints: [ChannelAddress(tenant: "t", instance: "chat"): .dryRun(plugin: "test.scripted-channel")])
+        harness.run(distributor, untilNs: t0 + 2 * second)
+        XCTAssertEqual(try harness.rows(state: .dryRun).count, 2)
+        XCTAssertEqual(distributor.queue.sync { distributor.quotas.waiting }, 0, "nothing is held for deliveries that left")
+        XCTAssertEqual(distributor.queue.sync { distributor.quotas.deferredCount }, 2, "each still counted once")
+    }
+
     // MARK: - The host configuration's section
 
     private var folder: URL!
