@@ -1,4 +1,5 @@
 import CAlphaPlus
+import enum AlphaPlusSDK.StateLimits
 import Crypto
 import Dispatch
 import Foundation
@@ -107,7 +108,7 @@ public final class HostServices: @unchecked Sendable {
     func instanceContext(pluginID: String, tenantID: String, instanceID: String, secrets: [String: String],
                          networkHosts: [String], servicePermissions: UInt64) throws -> HostContext {
         for (part, value) in [("plugin id", pluginID), ("tenant id", tenantID), ("instance id", instanceID)] where value.utf8.contains(0) {
-            throw InstanceStateLimits.NamespaceError(description: "the \(part) '\(value.replacingOccurrences(of: "\0", with: "\\0"))' contains NUL")
+            throw InstanceStateNamespaceError(description: "the \(part) '\(value.replacingOccurrences(of: "\0", with: "\\0"))' contains NUL")
         }
         let state = try stateStorage.values(tenant: tenantID, plugin: pluginID, instance: instanceID)
         return register(HostContext(services: self, pluginID: pluginID, tenantID: tenantID, instanceID: instanceID, secrets: secrets,
@@ -272,8 +273,8 @@ public final class HostServices: @unchecked Sendable {
         state_set: { raw, key, bytes, len in
             guard let context = HostServices.context(raw), context.isInstance, bytes != nil || len == 0,
                   let key = context.stateKey(key) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
-            guard len <= InstanceStateLimits.maxValueBytes else {
-                context.logger.warning("state '\(key)' refused: the value is \(len) bytes, more than \(InstanceStateLimits.maxValueBytes)")
+            if let problem = StateLimits.valueProblem(length: len) {
+                context.logger.warning("state '\(key)' refused: \(problem)")
                 return ap_status(AP_ERR_INVALID_ARGUMENT)
             }
             return context.setStateValue(key, bytes.map { Array(UnsafeBufferPointer(start: $0, count: len)) } ?? [])
@@ -434,17 +435,15 @@ public final class HostContext: @unchecked Sendable {
     /// A copy of this instance's state (for diagnostics and tests).
     public var stateSnapshot: [String: [UInt8]] { stateLock.withLock { state } }
 
-    /// The key a plugin passed as text, or nil (logged) when it is not 1 to
-    /// 256 bytes of UTF-8 without NUL (the store would cut the key at a
-    /// NUL, and "a\0b" would be "a").
+    /// The key a plugin passed as text, or nil (logged) when the contract
+    /// refuses it (`StateLimits.keyProblem`).
     func stateKey(_ key: ap_str) -> String? {
         let bytes = UnsafeRawBufferPointer(start: key.ptr, count: key.ptr == nil ? 0 : key.len)
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard (1...InstanceStateLimits.maxKeyBytes).contains(bytes.count), text.utf8.elementsEqual(bytes), !bytes.contains(0) else {
-            logger.warning("state key refused: \(bytes.count) bytes; a key is 1 to \(InstanceStateLimits.maxKeyBytes) bytes of UTF-8 without NUL")
+        if let problem = StateLimits.keyProblem(bytes) {
+            logger.warning("state key refused: \(problem)")
             return nil
         }
-        return text
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func stateValue(_ key: String) -> [UInt8]? { stateLock.withLock { state[key] } }

@@ -15,17 +15,11 @@ public protocol InstanceStateStorage: AnyObject, Sendable {
     func remove(tenant: String, plugin: String, instance: String, key: String) throws -> Bool
 }
 
-/// The limits on one state entry, checked before anything is stored.
-public enum InstanceStateLimits {
-    /// A key is 1 to 256 bytes of UTF-8 without NUL.
-    public static let maxKeyBytes = 256
-    /// A value is at most 1 MiB.
-    public static let maxValueBytes = 1 << 20
-
-    /// A namespace part (plugin, tenant or instance id) the storage cannot keep apart from another.
-    public struct NamespaceError: Error, CustomStringConvertible {
-        public let description: String
-    }
+/// A namespace part (plugin, tenant or instance id) the storage cannot keep
+/// apart from another. The limits of one entry are the contract's
+/// (`AlphaPlusSDK.StateLimits`).
+public struct InstanceStateNamespaceError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 /// State kept in process memory: lost when the process ends.

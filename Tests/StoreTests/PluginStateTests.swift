@@ -1,4 +1,5 @@
 import CAlphaPlus
+import enum AlphaPlusSDK.StateLimits
 import Foundation
 import GRDB
 import Logging
@@ -60,18 +61,19 @@ final class PluginStateTests: XCTestCase {
         let store = try makeStore(self)
         let services = HostServices(logger: Logger(label: "test") { _ in log }, state: store)
         let context = try instance(services)
-        let longest = String(repeating: "k", count: InstanceStateLimits.maxKeyBytes)
+        let longest = String(repeating: "k", count: StateLimits.maxKeyBytes)
         XCTAssertEqual(set(services, context, longest, [1]), ap_status(AP_OK))
-        XCTAssertEqual(set(services, context, "big", [UInt8](repeating: 7, count: InstanceStateLimits.maxValueBytes)), ap_status(AP_OK))
+        XCTAssertEqual(set(services, context, "big", [UInt8](repeating: 7, count: StateLimits.maxValueBytes)), ap_status(AP_OK))
 
         XCTAssertEqual(set(services, context, longest + "k", [1]), ap_status(AP_ERR_INVALID_ARGUMENT))
-        XCTAssertTrue(log.contains("state key refused: 257 bytes"), "\(log.messages)")
+        XCTAssertTrue(log.contains("state key refused: the key is 257 bytes"), "\(log.messages)")
         XCTAssertEqual(set(services, context, "", [1]), ap_status(AP_ERR_INVALID_ARGUMENT))
-        XCTAssertTrue(log.contains("state key refused: 0 bytes"), "\(log.messages)")
+        XCTAssertTrue(log.contains("state key refused: the key is 0 bytes"), "\(log.messages)")
         XCTAssertEqual(get(services, context, longest + "k"), .failure(ap_status(AP_ERR_INVALID_ARGUMENT)))
         XCTAssertEqual(delete(services, context, ""), ap_status(AP_ERR_INVALID_ARGUMENT))
         XCTAssertEqual(call(services, context, key: [0x61, 0xFF], value: [1]), ap_status(AP_ERR_INVALID_ARGUMENT), "not UTF-8")
-        XCTAssertEqual(set(services, context, "huge", [UInt8](repeating: 7, count: InstanceStateLimits.maxValueBytes + 1)),
+        XCTAssertTrue(log.contains("state key refused: the key is not UTF-8"), "\(log.messages)")
+        XCTAssertEqual(set(services, context, "huge", [UInt8](repeating: 7, count: StateLimits.maxValueBytes + 1)),
                        ap_status(AP_ERR_INVALID_ARGUMENT))
         XCTAssertTrue(log.contains("state 'huge' refused: the value is 1048577 bytes, more than 1048576"), "\(log.messages)")
         let keys = try store.values(tenant: "t1", plugin: "com.test.state", instance: "i1").keys.sorted()
@@ -177,7 +179,7 @@ final class PluginStateTests: XCTestCase {
             XCTAssertEqual(set(services, instance.opaque, "x\u{0}y", [2]), ap_status(AP_ERR_INVALID_ARGUMENT), name)
             XCTAssertEqual(get(services, instance.opaque, "x\u{0}y"), .failure(ap_status(AP_ERR_INVALID_ARGUMENT)), name)
             XCTAssertEqual(delete(services, instance.opaque, "x\u{0}y"), ap_status(AP_ERR_INVALID_ARGUMENT), name)
-            XCTAssertTrue(log.contains("state key refused: 3 bytes; a key is 1 to 256 bytes of UTF-8 without NUL"), "\(log.messages)")
+            XCTAssertTrue(log.contains("state key refused: the key holds NUL at byte 1; a key is 1 to 256 bytes of UTF-8 without NUL"), "\(log.messages)")
             XCTAssertEqual(get(services, instance.opaque, "x"), .success([1]), "\(name): the key 'x' kept its value")
             for (tenant, plugin, id, part) in [("a", "com.test.state", "i\u{0}x", "instance id 'i\\0x'"), ("a\u{0}b", "com.test.state", "i", "tenant id 'a\\0b'"),
                                                ("a", "com.test.state\u{0}", "i", "plugin id 'com.test.state\\0'")] {

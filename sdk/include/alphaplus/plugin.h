@@ -151,6 +151,10 @@ enum {
 
 #define AP_ERROR_MESSAGE_CAPACITY 1024
 
+/* The limits of one entry of an instance's state (state_set). */
+#define AP_STATE_KEY_MAX_BYTES 256
+#define AP_STATE_VALUE_MAX_BYTES 1048576
+
 /* Error details, caller-provided storage. The caller sets struct_size and
  * message_len = 0; the callee writes at most AP_ERROR_MESSAGE_CAPACITY bytes
  * of UTF-8 into `message` and sets message_len. The message is for an
@@ -538,7 +542,9 @@ typedef struct ap_host_api {
     /* Durable key/value state of this instance (keys are per instance:
      * another instance, tenant or plugin never sees them). state_get calls
      * `fn` once with the value ([call]) and returns AP_OK, or returns
-     * AP_ERR_NOT_FOUND without calling it. */
+     * AP_ERR_NOT_FOUND without calling it. A key is 1 to
+     * AP_STATE_KEY_MAX_BYTES bytes of UTF-8 without NUL, a value at most
+     * AP_STATE_VALUE_MAX_BYTES; any other is AP_ERR_INVALID_ARGUMENT. */
     ap_status (*state_get)(ap_host_context *ctx, ap_str key, ap_bytes_fn fn,
                            void *user);
     ap_status (*state_set)(ap_host_context *ctx, ap_str key,

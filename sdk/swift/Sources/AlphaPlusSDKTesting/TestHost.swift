@@ -147,6 +147,15 @@ public final class TestHost {
         }
     }
 
+    /// Whether `key` is a state key by the contract; logs why not, as the host does.
+    private static func acceptsStateKey(_ key: ap_str, _ context: TestContext) -> Bool {
+        guard let problem = StateLimits.keyProblem(UnsafeRawBufferPointer(start: key.ptr, count: key.ptr == nil ? 0 : key.len)) else {
+            return true
+        }
+        context.host.logs.append(LogLine(level: .warning, message: "state key refused: \(problem)"))
+        return false
+    }
+
     private static func makeAPI() -> ap_host_api {
         ap_host_api(
             struct_size: UInt32(MemoryLayout<ap_host_api>.size),
@@ -167,17 +176,28 @@ public final class TestHost {
             timer_cancel: { ctx, id in
                 TestContext.from(ctx).host.timers.removeValue(forKey: id) == nil ? ap_status(AP_ERR_NOT_FOUND) : ap_status(AP_OK)
             },
+            // The host's rules: a key or value beyond `StateLimits` is refused, with a warning.
             state_get: { ctx, key, fn, user in
-                guard let value = TestContext.from(ctx).state[key.string] else { return ap_status(AP_ERR_NOT_FOUND) }
+                let context = TestContext.from(ctx)
+                guard TestHost.acceptsStateKey(key, context) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+                guard let value = context.state[key.string] else { return ap_status(AP_ERR_NOT_FOUND) }
                 value.withUnsafeBufferPointer { fn?(user, $0.baseAddress, $0.count) }
                 return ap_status(AP_OK)
             },
             state_set: { ctx, key, bytes, len in
-                TestContext.from(ctx).state[key.string] = bytes.map { Array(UnsafeBufferPointer(start: $0, count: len)) } ?? []
+                let context = TestContext.from(ctx)
+                guard TestHost.acceptsStateKey(key, context), bytes != nil || len == 0 else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+                if let problem = StateLimits.valueProblem(length: len) {
+                    context.host.logs.append(LogLine(level: .warning, message: "state '\(key.string)' refused: \(problem)"))
+                    return ap_status(AP_ERR_INVALID_ARGUMENT)
+                }
+                context.state[key.string] = bytes.map { Array(UnsafeBufferPointer(start: $0, count: len)) } ?? []
                 return ap_status(AP_OK)
             },
             state_delete: { ctx, key in
-                TestContext.from(ctx).state.removeValue(forKey: key.string) == nil ? ap_status(AP_ERR_NOT_FOUND) : ap_status(AP_OK)
+                let context = TestContext.from(ctx)
+                guard TestHost.acceptsStateKey(key, context) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
+                return context.state.removeValue(forKey: key.string) == nil ? ap_status(AP_ERR_NOT_FOUND) : ap_status(AP_OK)
             },
             secret_get: { ctx, name, fn, user in
                 let context = TestContext.from(ctx)

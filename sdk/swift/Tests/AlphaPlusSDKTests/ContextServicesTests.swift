@@ -50,6 +50,26 @@ final class ContextServicesTests: XCTestCase {
         XCTAssertEqual(host.state(of: b), ["k": [2]])
     }
 
+    func testStateKeysAndValuesBeyondTheContractsLimitsAreRefusedAsTheHostRefusesThem() throws {
+        let instance = try host.load(EchoWebhook.self).create(instance: "limits")
+        let longest = String(repeating: "k", count: StateLimits.maxKeyBytes)
+        XCTAssertEqual(try request(instance, "PUT", "/state/\(longest)", body: [1]).status, 204)
+        XCTAssertEqual(try request(instance, "PUT", "/state/big", body: [UInt8](repeating: 7, count: StateLimits.maxValueBytes)).status, 204)
+        let refused: [(path: String, body: [UInt8], logged: String)] = [
+            ("/state/\(longest)k", [1], "state key refused: the key is 257 bytes; a key is 1 to 256 bytes of UTF-8 without NUL"),
+            ("/state/a\u{0}b", [1], "state key refused: the key holds NUL at byte 1"),  // a store would keep it as "a"
+            ("/state/huge", [UInt8](repeating: 7, count: StateLimits.maxValueBytes + 1), "state 'huge' refused: the value is 1048577 bytes, more than 1048576"),
+        ]
+        for (path, body, logged) in refused {
+            XCTAssertThrowsError(try request(instance, "PUT", path, body: body), path) { error in
+                XCTAssertEqual((error as? PluginError)?.status, ap_status(AP_ERR_INVALID_ARGUMENT), "\(path): \(error)")
+            }
+            XCTAssertTrue(host.logs.contains { $0.level == .warning && $0.message.hasPrefix(logged) }, "\(path): \(host.logs)")
+        }
+        XCTAssertEqual(try request(instance, "GET", "/state/a\u{0}b").status, 404, "a refused key reads nothing")
+        XCTAssertEqual(Set(host.state(of: instance).keys), ["big", longest])
+    }
+
     func testSecrets() throws {
         let instance = try host.load(EchoWebhook.self).create(instance: "secrets")
         let present = try request(instance, "GET", "/secret/bot_token")
