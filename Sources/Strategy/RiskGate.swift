@@ -74,6 +74,25 @@ public final class RiskGate {
 
     public var consecutiveLosses: Int { losingStreak }
 
+    /// Takes over `previous`'s record for the same paper book (a strategy
+    /// rebuilt by a reload): the day, its starting equity and realised P&L,
+    /// the losing streak and each symbol's last loss. The stops are decided
+    /// again under this gate's limits: the daily loss and the streak here,
+    /// the drawdown at the next proposal. So a reload never lifts a stop the
+    /// record still calls for, and a changed limit applies to today.
+    public func takeOverRecord(of previous: RiskGate) {
+        day = previous.day
+        dayStartEquity = previous.dayStartEquity
+        realisedToday = previous.realisedToday
+        losingStreak = previous.losingStreak
+        lastLossNs = previous.lastLossNs
+        if realisedToday < 0, realisedToday <= -limits.dailyLossLimit * dayStartEquity {
+            block(.dailyLossLimit, "realised \(rounded(realisedToday)) today, limit \(rounded(-limits.dailyLossLimit * dayStartEquity))")
+        } else if losingStreak >= limits.maxConsecutiveLosses {
+            block(.consecutiveLosses, "\(losingStreak) losing trades in a row (limit \(limits.maxConsecutiveLosses))")
+        }
+    }
+
     /// Call with every closed position of the tenant, in order.
     public func record(_ outcome: PositionOutcome, portfolio: PortfolioState) {
         roll(to: outcome.closedAtNs, equity: portfolio.equity - outcome.pnl)

@@ -180,6 +180,22 @@ public final class TenantStrategy {
     /// Whether the risk gate halted the tenant (maximum drawdown), and why.
     public var haltReason: String? { risk.haltReason }
 
+    /// Carries over what `previous` (this tenant's strategy before a reload)
+    /// learnt and this one must not forget: the risk gate's record when the
+    /// paper book carried over (`continuing`), and the health (failures,
+    /// quarantine) of each head that is still the same instance. Call it
+    /// where no frame runs, just before this strategy replaces `previous`.
+    public func takeOver(from previous: TenantStrategy) {
+        if previous.trader === trader { risk.takeOverRecord(of: previous.risk) }
+        for index in heads.indices {
+            guard let instance = heads[index].instance,
+                  let before = previous.heads.firstIndex(where: { $0.instance === instance }) else { continue }
+            health[index] = previous.health[before]
+            quarantineReasons[index] = previous.quarantineReasons[before]
+            if invocation == .deadline { metrics.quarantined[index].record(health[index].quarantined ? 1 : 0) }
+        }
+    }
+
     // MARK: - Frames
 
     public func onFrame(_ frame: UnsafePointer<ap_feature_frame>) {

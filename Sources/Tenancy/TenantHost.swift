@@ -313,6 +313,7 @@ public final class TenantHost: @unchecked Sendable {
         market.exclusively {
             // The previous book closes here when the new one could not take it over.
             if let previous, previous.trader !== strategy.trader { previous.finish(atNs: nowNs()) }
+            if let previous { strategy.takeOver(from: previous) }
             strategies.replace(tenant: id, with: strategy)
         }
         state.strategy = strategy

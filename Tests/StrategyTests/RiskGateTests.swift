@@ -127,6 +127,60 @@ final class RiskGateTests: XCTestCase {
         XCTAssertEqual(reason(gate.evaluate(proposal(at: start + 2 * day), portfolio: portfolio)), .tenantHalted)
     }
 
+    /// A strategy rebuilt by a reload: the new gate takes over the record and decides the stops under its own limits.
+    func testAGateTakingOverARecordKeepsItsStopsUnlessItsLimitsAllowMore() {
+        let portfolio = FakePortfolio()
+        let previous = RiskGate(limits: RiskLimits(), halt: GlobalHalt())
+        _ = previous.evaluate(proposal(at: start), portfolio: portfolio)  // the day starts at 10,000
+        portfolio.equity = 9_690
+        previous.record(outcome(pnl: -310, symbol: "ETH-USDT", at: start + 1_000_000_000), portfolio: portfolio)
+        let later = start + 7_200_000_000_000
+        XCTAssertEqual(reason(previous.evaluate(proposal(at: later), portfolio: portfolio)), .dailyLossLimit)
+
+        // The same limits (another head's settings changed): still stopped for the day, the cooldown still runs.
+        let same = RiskGate(limits: RiskLimits(), halt: GlobalHalt())
+        same.takeOverRecord(of: previous)
+        XCTAssertEqual(reason(same.evaluate(proposal(at: later), portfolio: portfolio)), .dailyLossLimit)
+        XCTAssertEqual(reason(same.evaluate(proposal(at: (start / day + 1) * day + 1), portfolio: portfolio)), nil, "the next day lifts it")
+        let fresh = RiskGate(limits: RiskLimits(), halt: GlobalHalt())
+        XCTAssertNil(reason(fresh.evaluate(proposal(at: later), portfolio: portfolio)), "without the record nothing would stop it")
+
+        // A looser daily limit (5%): today's 3.1% loss no longer stops it, but the ETH-USDT cooldown still does.
+        var looser = RiskLimits()
+        looser.dailyLossLimit = 0.05
+        let raised = RiskGate(limits: looser, halt: GlobalHalt())
+        raised.takeOverRecord(of: previous)
+        XCTAssertNil(reason(raised.evaluate(proposal(at: later), portfolio: portfolio)))
+        XCTAssertEqual(reason(raised.evaluate(proposal(symbol: "ETH-USDT", at: start + 2_000_000_000), portfolio: portfolio)), .cooldown)
+
+        // A losing streak carries over too, and a tighter streak limit stops at once.
+        let streaky = RiskGate(limits: RiskLimits(), halt: GlobalHalt())
+        for index in 0..<3 {
+            streaky.record(outcome(pnl: -1, symbol: "S\(index)-USDT", at: start + Int64(index) * 1_000_000_000), portfolio: FakePortfolio())
+        }
+        var tighter = RiskLimits()
+        tighter.maxConsecutiveLosses = 3
+        let tightened = RiskGate(limits: tighter, halt: GlobalHalt())
+        tightened.takeOverRecord(of: streaky)
+        XCTAssertEqual(tightened.consecutiveLosses, 3)
+        XCTAssertEqual(reason(tightened.evaluate(proposal(at: start + 10_000_000_000), portfolio: FakePortfolio())), .consecutiveLosses)
+
+        // A drawdown halt is decided again from the book at the next proposal.
+        let drawn = FakePortfolio()
+        drawn.peakEquity = 12_000
+        drawn.equity = 10_100  // 15.8% below the peak
+        let halted = RiskGate(limits: RiskLimits(), halt: GlobalHalt())
+        XCTAssertEqual(reason(halted.evaluate(proposal(), portfolio: drawn)), .tenantHalted)
+        let continuing = RiskGate(limits: RiskLimits(), halt: GlobalHalt())
+        continuing.takeOverRecord(of: halted)
+        XCTAssertEqual(reason(continuing.evaluate(proposal(), portfolio: drawn)), .tenantHalted)
+        var deeper = RiskLimits()
+        deeper.maxDrawdown = 0.2
+        let allowed = RiskGate(limits: deeper, halt: GlobalHalt())
+        allowed.takeOverRecord(of: halted)
+        XCTAssertNil(reason(allowed.evaluate(proposal(), portfolio: drawn)), "a 20% limit allows a 15.8% drawdown")
+    }
+
     func testContradictoryLimitsAreNamed() {
         var limits = RiskLimits()
         limits.maxOpenPerSymbol = 6

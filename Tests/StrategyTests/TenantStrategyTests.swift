@@ -395,6 +395,38 @@ final class TenantStrategyTests: XCTestCase {
         XCTAssertEqual(strategy.counters.quarantines[0] + strategy.counters.quarantines[1], 0)
     }
 
+    /// A reload that rebuilds the strategy: a head that is still the same instance stays quarantined; a recreated one does not.
+    func testAStrategyRebuiltOnTheSameHeadInstancesKeepsTheirQuarantine() throws {
+        final class ManualTime { var ns: Int64 = 1_000_000_000 }
+        let time = ManualTime()
+        ScriptedHead.switchFails.isOn = true
+        defer { ScriptedHead.switchFails.isOn = false }
+        let previous = try strategy(["long", "long", "switch"], invocation: .deadline, deadlineMs: 2000, clock: { time.ns })
+        let frames = buffer()
+        for minute: Int64 in 0..<5 { previous.onFrame(frame(frames, minute: minute, open: 100, high: 101, low: 99, close: 100)) }
+        XCTAssertEqual(previous.counters.quarantines[2], 1)
+
+        func rebuilt(_ heads: [TenantStrategy.Head]) throws -> TenantStrategy {
+            var settings = previous.settings
+            settings.consensus.minAgree = 1
+            let strategy = try TenantStrategy(tenant: "acme", settings: settings, heads: heads, journal: nil, halt: GlobalHalt(),
+                                              invocation: .deadline, clock: { time.ns }, logger: Logger(label: "test"), continuing: previous)
+            strategy.takeOver(from: previous)
+            strategy.onFrame(frame(frames, minute: 5, open: 100, high: 101, low: 99, close: 100))
+            return strategy
+        }
+        let same = try rebuilt(previous.heads)
+        XCTAssertTrue(same.trader === previous.trader)
+        XCTAssertEqual(same.counters.votes(head: 2, .missing), 1, "still quarantined: not called")
+        XCTAssertEqual(same.counters.votes(head: 0, .ok), 1)
+
+        let recreated = try strategy(["long", "long", "switch"], invocation: .deadline, clock: { time.ns }).heads[2]
+        let other = try rebuilt([previous.heads[0], previous.heads[1], TenantStrategy.Head(spec: HeadSpec(instance: "h2"), pluginID: recreated.pluginID,
+                                                                                          instance: recreated.instance)])
+        XCTAssertEqual(other.counters.votes(head: 2, .error), 1, "a new instance is called")
+        XCTAssertEqual(other.counters.quarantines[2], 0)
+    }
+
     func testBacktestsCallEveryHeadEveryFrame() throws {
         let strategy = try strategy(["long", "long", "fail"])
         let frames = buffer()
