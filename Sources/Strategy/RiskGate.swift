@@ -86,6 +86,12 @@ public final class RiskGate {
         realisedToday = previous.realisedToday
         losingStreak = previous.losingStreak
         lastLossNs = previous.lastLossNs
+        checkDayStops()
+    }
+
+    /// Stops new signals until the next UTC day when today's realised loss
+    /// or the losing streak reached its limit.
+    private func checkDayStops() {
         if realisedToday < 0, realisedToday <= -limits.dailyLossLimit * dayStartEquity {
             block(.dailyLossLimit, "realised \(rounded(realisedToday)) today, limit \(rounded(-limits.dailyLossLimit * dayStartEquity))")
         } else if losingStreak >= limits.maxConsecutiveLosses {
@@ -104,11 +110,7 @@ public final class RiskGate {
             losingStreak = 0
         }
         checkDrawdown(portfolio)
-        if realisedToday <= -limits.dailyLossLimit * dayStartEquity {
-            block(.dailyLossLimit, "realised \(rounded(realisedToday)) today, limit \(rounded(-limits.dailyLossLimit * dayStartEquity))")
-        } else if losingStreak >= limits.maxConsecutiveLosses {
-            block(.consecutiveLosses, "\(losingStreak) losing trades in a row (limit \(limits.maxConsecutiveLosses))")
-        }
+        checkDayStops()
     }
 
     public func evaluate(_ proposal: TradeProposal, portfolio: PortfolioState) -> RiskVerdict {
