@@ -228,7 +228,6 @@ enum TenantParser {
             }
         }
     }
-
 }
 
 extension YAMLDocument {

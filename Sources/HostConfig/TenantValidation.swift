@@ -74,6 +74,9 @@ public struct TenantFolder: Sendable {
     public var files: [TenantFile]
     /// The folder itself cannot be read.
     public var problems: [ConfigError]
+    /// `quotas.tenants` keys naming no valid tenant (`init(validating:)`):
+    /// warnings, so that a removed tenant's quota never blocks a reload.
+    public var quotaWarnings: [ConfigError] = []
 
     public init(loading path: String) {
         self.path = path
@@ -91,15 +94,18 @@ public struct TenantFolder: Sendable {
         }
     }
 
-    /// `TenantFile.validate` on every file.
-    public mutating func validate(plugins: [String: JSONSchema], environment: [String: String]) {
-        for index in files.indices { files[index].validate(plugins: plugins, environment: environment) }
-    }
-
-    /// The operator's quotas: a tenant over its `symbols` quota is an
-    /// error of its file (it does not run).
-    public mutating func check(quotas: QuotaSettings) {
-        for index in files.indices { files[index].check(quotas: quotas) }
+    /// The folder as `run`, a reload and `config validate` check it: every
+    /// file read, then checked against the loaded plugins (id → config
+    /// schema) and the environment's secrets (`TenantFile.validate`), then
+    /// against the operator's quotas (`TenantFile.check(quotas:)`).
+    public init(validating path: String, plugins: [String: JSONSchema], quotas: QuotaSettings,
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.init(loading: path)
+        for index in files.indices {
+            files[index].validate(plugins: plugins, environment: environment)
+            files[index].check(quotas: quotas)
+        }
+        quotaWarnings = quotas.unknownTenants(validTenants.map(\.id))
     }
 
     /// The tenants of the files without an error.
@@ -130,10 +136,7 @@ extension TenantConfig {
     public static func loadValidated(folder: String, plugins: [String: JSONSchema], quotas: QuotaSettings = QuotaSettings(),
                                      environment: [String: String] = ProcessInfo.processInfo.environment)
         -> (tenants: [TenantConfig], errors: [ConfigError], warnings: [ConfigError]) {
-        var loaded = TenantFolder(loading: folder)
-        loaded.validate(plugins: plugins, environment: environment)
-        loaded.check(quotas: quotas)
-        let tenants = loaded.validTenants
-        return (tenants, loaded.errors, loaded.warnings + quotas.unknownTenants(tenants.map(\.id)))
+        let loaded = TenantFolder(validating: folder, plugins: plugins, quotas: quotas, environment: environment)
+        return (loaded.validTenants, loaded.errors, loaded.warnings + loaded.quotaWarnings)
     }
 }

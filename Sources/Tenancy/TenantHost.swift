@@ -49,8 +49,11 @@ public final class TenantHost: @unchecked Sendable {
         /// Connectors it uses, by instance id.
         var connectors: [String: InstanceCreation]
         /// Per own instance, a digest of its secrets' values when created.
-        var secretDigests: [String: String]
+        var secretDigests: [String: SHA256.Digest]
         var strategy: TenantStrategy?
+
+        /// Own instances and connectors, by instance id.
+        var allInstances: [String: InstanceCreation] { instances.merging(connectors) { own, _ in own } }
     }
 
     private let services: HostServices
@@ -244,13 +247,13 @@ public final class TenantHost: @unchecked Sendable {
     /// SHA-256 over the instance's secret values as they resolve now
     /// (never kept or shown): a reload recreates the instance when it
     /// differs, so a rotated secret file or variable takes effect.
-    private func secretDigest(_ instance: InstanceConfig, tenant: String) -> String {
+    private func secretDigest(_ instance: InstanceConfig, tenant: String) -> SHA256.Digest {
         let values = (try? instance.resolveSecrets(tenant: tenant, environment: environment())) ?? [:]
         var hash = SHA256()
         for (name, value) in values.sorted(by: { $0.key < $1.key }) {
             hash.update(data: Data("\(name.utf8.count):\(name)\(value.utf8.count):\(value)".utf8))
         }
-        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+        return hash.finalize()
     }
 
     private func endpoints(of ids: [String]) -> [ChannelAddress: ChannelEndpoint] {
@@ -258,7 +261,7 @@ public final class TenantHost: @unchecked Sendable {
         var creations: [ChannelAddress: InstanceCreation] = [:]
         for id in ids {
             guard let state = tenants[id] else { continue }
-            for (instance, creation) in state.instances.merging(state.connectors, uniquingKeysWith: { own, _ in own }) {
+            for (instance, creation) in state.allInstances {
                 creations[ChannelAddress(tenant: id, instance: instance)] = creation
             }
         }
@@ -323,7 +326,7 @@ public final class TenantHost: @unchecked Sendable {
 
     private func runningLocked() -> [Running] {
         tenants.values.sorted { $0.config.id < $1.config.id }.map { state in
-            Running(config: state.config, instances: state.instances.merging(state.connectors) { own, _ in own })
+            Running(config: state.config, instances: state.allInstances)
         }
     }
 }

@@ -26,14 +26,12 @@ struct Audit: ParsableCommand {
                 throw ExitCode(1)
             }
             if report.isIntact {
-                print("audit log: \(count(report.rows, "row")), chain intact" + (report.headHash.map { ", head \($0)" } ?? ""))
+                print("audit log: \(counted(report.rows, "row")), chain intact" + (report.headHash.map { ", head \($0)" } ?? ""))
                 return
             }
             for problem in report.problems { print(problem) }
-            print("audit log: \(count(report.rows, "row")), \(count(report.problems.count, "problem"))")
+            print("audit log: \(counted(report.rows, "row")), \(counted(report.problems.count, "problem"))")
             throw ExitCode(1)
         }
-
-        private func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
     }
 }

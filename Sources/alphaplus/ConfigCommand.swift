@@ -22,10 +22,8 @@ struct ConfigCommand: ParsableCommand {
             let plugins = loadPluginSchemas(config)
             // A refused plugin file stops no tenant by itself: an instance of it is an error of its own.
             for failure in plugins.refused { print("\(failure.path): warning: plugin refused: \(failure.reason)") }
-            var folder = TenantFolder(loading: config.tenantsFolder)
-            folder.validate(plugins: plugins.schemas, environment: ProcessInfo.processInfo.environment)
-            folder.check(quotas: config.quotas)
-            let unknownQuotas = config.quotas.unknownTenants(folder.validTenants.map(\.id))
+            let folder = TenantFolder(validating: config.tenantsFolder, plugins: plugins.schemas, quotas: config.quotas)
+            let unknownQuotas = folder.quotaWarnings
             for problem in folder.problems { print(problem) }
             for warning in unknownQuotas { print("\(warning.file):\(warning.line):\(warning.column): warning: \(warning.message)") }
             for file in folder.files {

@@ -8,8 +8,9 @@ import HostConfig
 import Logging
 import Tenancy
 
-/// Where a running host says who it is and how its last reload went:
-/// beside the store, like the HALT file.
+/// The files beside the store through which a running host and its
+/// operator talk: who the host is, how its last reload went, and the
+/// host-wide halt switch.
 struct HostControlFiles {
     let folder: String
 
@@ -17,6 +18,8 @@ struct HostControlFiles {
 
     var pid: String { folder + "/alphaplus.pid" }
     var reloadStatus: String { folder + "/reload-status.json" }
+    /// While it exists, no tenant opens a position.
+    var halt: String { folder + "/HALT" }
 }
 
 /// What `run` writes after each reload (`reload-status.json`).
@@ -47,7 +50,7 @@ final class TenantReloads: @unchecked Sendable {
     private var sources: [any DispatchSourceProtocol] = []
     /// The folder's contents as last reloaded (or refused): a change to
     /// it is what the watcher reacts to. Read and written on `queue`.
-    private var fingerprint: String
+    private var fingerprint: SHA256.Digest
     private var generation = 0
 
     init(config: HostConfig, host: TenantHost, plugins: [String: JSONSchema], logger: Logger) {
@@ -90,7 +93,7 @@ final class TenantReloads: @unchecked Sendable {
     }
 
     /// On `queue`; `fingerprint` is the folder's as it is read now.
-    private func reload(trigger: String, fingerprint: String) {
+    private func reload(trigger: String, fingerprint: SHA256.Digest) {
         self.fingerprint = fingerprint
         generation += 1
         let (tenants, errors, warnings) = TenantConfig.loadValidated(folder: config.tenantsFolder, plugins: plugins, quotas: config.quotas)
@@ -120,7 +123,7 @@ final class TenantReloads: @unchecked Sendable {
     }
 
     /// SHA-256 over the names and contents of the folder's tenant files.
-    static func fingerprint(of folder: String) -> String {
+    static func fingerprint(of folder: String) -> SHA256.Digest {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         var hash = SHA256()
@@ -128,7 +131,7 @@ final class TenantReloads: @unchecked Sendable {
             hash.update(data: Data(name.utf8))
             hash.update(data: FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent(name)) ?? Data())
         }
-        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+        return hash.finalize()
     }
 }
 

@@ -75,8 +75,7 @@ struct Run: ParsableCommand {
         // Tenant files reload on SIGHUP, `alphaplus tenants reload` and any change to the folder.
         let reloads = TenantReloads(config: config, host: host, plugins: configSchemas(registry), logger: logger)
         reloads.start()
-        // The host-wide halt switch: a file named HALT beside the store.
-        let haltFile = (config.storePath as NSString).deletingLastPathComponent + "/HALT"
+        let haltFile = HostControlFiles(config).halt
         let candleClock = DispatchSource.makeTimerSource(queue: .global())
         candleClock.schedule(deadline: .now() + 1, repeating: 1)
         var lastSummaryNs = wallClockNs()

@@ -27,9 +27,7 @@ struct Tenants: ParsableCommand {
         func run() throws {
             let config = try options.load()
             bootstrapLogging(level: "critical")
-            var folder = TenantFolder(loading: config.tenantsFolder)
-            folder.validate(plugins: loadPluginSchemas(config).schemas, environment: ProcessInfo.processInfo.environment)
-            folder.check(quotas: config.quotas)
+            let folder = TenantFolder(validating: config.tenantsFolder, plugins: loadPluginSchemas(config).schemas, quotas: config.quotas)
             let rows = folder.files.map { file in
                 let tenant = file.tenant
                 // The strategy's symbols; without a strategy, what the connectors subscribe to.
