@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "AlphaPlus",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization.Mutex
     products: [
         .executable(name: "alphaplus", targets: ["alphaplus"]),
         // Bundled plugins: each a shared library the host loads with dlopen.
@@ -41,9 +41,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
+        // The host's one clock (wall, manual, the data's time) at the bottom of the graph.
+        .target(name: "Timekeeping"),
         // Tenants' subscribers: identities, paid tiers and the rules that change them.
         .target(name: "Subscriptions"),
         .target(name: "PluginRuntime", dependencies: [
+            "Timekeeping",  // now_ns and timers
             "Subscriptions",  // the subscription host services
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
@@ -81,7 +84,7 @@ let package = Package(
         ]),
         // Tiers, templates and the outbox's dispatch of signals, exits, summaries and alerts to channel plugins.
         .target(name: "Distribution", dependencies: [
-            "PluginRuntime", "Strategy",
+            "PluginRuntime", "Strategy", "Timekeeping",
             "Subscriptions",  // subscribers' destinations and tiers
             .product(name: "AlphaPlusSDK", package: "swift"),  // Delivery and RateLimit
             .product(name: "AlphaPlusJSON", package: "swift"),
@@ -122,7 +125,7 @@ let package = Package(
         ]),
         // The live path on recorded data, with the data's own clock.
         .target(name: "Backtesting", dependencies: [
-            "MarketData", "Strategy",
+            "MarketData", "Strategy", "Timekeeping",
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
@@ -143,13 +146,28 @@ let package = Package(
         ]),
         // Tenants at run time: their instances, shared connectors, strategies and distribution; the diff a reload applies.
         .target(name: "Tenancy", dependencies: [
+            "Timekeeping",
             "HostConfig", "PluginRuntime", "MarketData", "Strategy", "Distribution", "Store", "Subscriptions",
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "Crypto", package: "swift-crypto"),  // connector ids and secret digests
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The host as a library: one value built from a configuration, a clock and adapters, started, driven and stopped.
+        .target(name: "AlphaPlusHost", dependencies: [
+            "Timekeeping", "PluginRuntime", "HostConfig", "MarketData", "Strategy", "Distribution", "Store", "Ingress", "Tenancy",
+            "HostMetrics",  // /metrics
+            .product(name: "CAlphaPlus", package: "swift"),
+            .product(name: "AlphaPlusFeeds", package: "swift"),  // UTCTime in the reload status
+            .product(name: "AlphaPlusJSON", package: "swift"),
+            .product(name: "Crypto", package: "swift-crypto"),  // the tenants folder's fingerprint
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(name: "alphaplus", dependencies: [
+            "AlphaPlusHost",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            "Timekeeping",
             "PluginRuntime", "HostConfig", "Strategy", "Backtesting", "BacktestReport", "Indicators", "MarketData", "OrderBook",
             "Store", "Ingress", "Tenancy",
             "HTTPClient",  // doctor reports libcurl's version
@@ -272,6 +290,7 @@ let package = Package(
         ], path: "bench/MarketDataBench", swiftSettings: [.swiftLanguageMode(.v5)]),  // top-level script state
 
         .executableTarget(name: "StrategyBench", dependencies: [
+            "Timekeeping",
             "Backtesting", "Strategy", "PluginRuntime", "AllocationCounter", "BenchSupport",
             "HostMetrics",  // measured with the Prometheus backend
             .product(name: "AlphaPlusSDK", package: "swift"),
@@ -283,6 +302,7 @@ let package = Package(
 
         // The outbox's throughput and a 10,000-subscriber fan-out, over real HTTP to the fakes.
         .executableTarget(name: "DistributionBench", dependencies: [
+            "Timekeeping",
             "Distribution", "Store", "PluginRuntime", "Strategy", "HTTPClient", "ChannelTelegram", "FakeChannelServers", "BenchSupport",
             .product(name: "AlphaPlusJSON", package: "swift"),
             .product(name: "AlphaPlusSDK", package: "swift"),
@@ -293,12 +313,13 @@ let package = Package(
         .executableTarget(name: "IngressFuzz", dependencies: ["IngressFuzzing"], path: "bench/IngressFuzz"),
 
         .testTarget(name: "TenancyTests", dependencies: [
-            "Tenancy", "HostConfig", "PluginRuntime", "MarketData", "Strategy", "Store", "SharedTestData",
+            "Tenancy", "HostConfig", "PluginRuntime", "MarketData", "Strategy", "Store", "SharedTestData", "Timekeeping",
             .product(name: "CAlphaPlus", package: "swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "PluginRuntimeTests", dependencies: [
             "PluginRuntime", "HostConfig", "SharedTestData",
+            "Backtesting", "Strategy", "Timekeeping",  // plugins' clock in a backtest
             .product(name: "CAlphaPlus", package: "swift"),
             "HTTPClient", "FakeChannelServers",  // the HTTP service against a loopback server
             .product(name: "AlphaPlusSDK", package: "swift"),
@@ -351,6 +372,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "DistributionTests", dependencies: [
+            "Timekeeping",
             "Distribution", "Store", "PluginRuntime", "HostConfig", "Strategy", "SharedTestData", "Subscriptions",
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
@@ -360,6 +382,7 @@ let package = Package(
         // The Prometheus backend end to end: the real components recording into a registry, its text
         // parsed; plugins' metrics through the services table; allocations on the emit path.
         .testTarget(name: "HostMetricsTests", dependencies: [
+            "Timekeeping",
             "HostMetrics", "PluginRuntime", "MarketData", "Strategy", "Distribution", "Store", "AllocationCounter",
             .product(name: "AlphaPlusSDK", package: "swift"),
             .product(name: "AlphaPlusJSON", package: "swift"),
@@ -370,6 +393,7 @@ let package = Package(
         // Faults and the demo end to end: the alphaplus binary or PluginRuntime + Distributor, the built
         // channel plugins (.build/debug/*.so), the curl HTTP service and the fakes on loopback.
         .testTarget(name: "DistributionFaultTests", dependencies: [
+            "Timekeeping",
             "Distribution", "Store", "PluginRuntime", "HostConfig", "HTTPClient", "Strategy", "FakeChannelServers", "SharedTestData",
             "ChannelTwitter",  // OAuth1Credentials for FakeX, TwitterText to weigh the Tweets
             "Subscriptions", "Ingress",

@@ -4,11 +4,15 @@ import Foundation
 import Logging
 import MarketData
 import Strategy
+import Timekeeping
 
 /// The live path on recorded data: events go through the same market
 /// pipeline and the same tenant strategy as in `alphaplus run`; only the
 /// clock differs — it is the data's own time, advanced by each event, so
 /// a run goes as fast as the machine allows and always decides the same.
+/// The runner moves `clock`, the host clock its plugins' services read, so
+/// their `now_ns` is the event's time and their timers fire on data time,
+/// between two events.
 public final class BacktestRunner {
     /// A hole in a bar series: bars missing between two that arrived.
     public struct Gap: Sendable, Equatable {
@@ -20,8 +24,9 @@ public final class BacktestRunner {
 
     public let strategy: TenantStrategy
     public private(set) var pipeline: MarketPipeline!
-    /// Simulated time: the latest event time seen.
+    /// Simulated time: the latest event time seen (what `clock` reads).
     public private(set) var nowNs: Int64 = .min
+    private let clock: ManualClock
     public private(set) var bars = 0
     public private(set) var events = 0
     public private(set) var rejectedEvents = 0
@@ -33,8 +38,9 @@ public final class BacktestRunner {
     private var nextClockSecond: Int64 = .min
     private var names: [String: UnsafeMutablePointer<CChar>] = [:]
 
-    public init(strategy: TenantStrategy, logger: Logger = Logger(label: "alphaplus.backtest")) {
+    public init(strategy: TenantStrategy, clock: ManualClock, logger: Logger = Logger(label: "alphaplus.backtest")) {
         self.strategy = strategy
+        self.clock = clock
         pipeline = MarketPipeline(clock: { [unowned self] in nowNs }, logger: logger) { frame in
             strategy.onFrame(frame)
         }
@@ -98,6 +104,7 @@ public final class BacktestRunner {
     private func advance(to ns: Int64) {
         guard ns > nowNs else { return }
         nowNs = ns
+        clock.set(toNs: ns)
         // Buckets that only the clock can close (trade and quote data).
         if ns >= nextClockSecond {
             nextClockSecond = (ns / 1_000_000_000 + 1) * 1_000_000_000

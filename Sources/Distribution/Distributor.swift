@@ -7,6 +7,7 @@ import Metrics
 import PluginRuntime
 import Strategy
 import Subscriptions
+import Timekeeping
 
 /// A tenant's distribution settings.
 public struct TenantDistribution: Sendable {
@@ -79,7 +80,7 @@ public struct DistributionCounters: Sendable, Equatable {
 public final class Distributor: @unchecked Sendable {
     let queue = DispatchQueue(label: "alphaplus.distribution")
     let outbox: OutboxStorage
-    let clock: DistributionClock
+    let clock: any HostClock
     let options: DistributorOptions
     let logger: Logger
     /// Both change only on the queue, when a tenant is reconfigured.
@@ -121,7 +122,7 @@ public final class Distributor: @unchecked Sendable {
     /// name; a destination whose channel is missing there waits. `quotas`:
     /// per tenant id, its `deliveries_per_minute` (a tenant not there has none).
     public init(tenants: [TenantDistribution], outbox: OutboxStorage, endpoints: [ChannelAddress: ChannelEndpoint],
-                clock: DistributionClock, subscriptions: SubscriptionStorage? = nil, options: DistributorOptions = DistributorOptions(),
+                clock: any HostClock, subscriptions: SubscriptionStorage? = nil, options: DistributorOptions = DistributorOptions(),
                 quotas: [String: TenantQuota] = [:], logger: Logger = Logger(label: "alphaplus.distribution")) {
         self.subscriptions = subscriptions
         self.tenants = Dictionary(tenants.map { ($0.tenant, $0.settings) }, uniquingKeysWith: { first, _ in first })
@@ -140,6 +141,21 @@ public final class Distributor: @unchecked Sendable {
     /// Sends nothing more (deliveries in flight are still recorded as
     /// they end); a stopped distributor does not start again.
     public func stop() { queue.sync { started = false } }
+
+    /// Stops sending, then waits until the deliveries already handed to a
+    /// channel have ended and been recorded, or until `deadline`: a clean
+    /// stop lets them finish rather than leave them `sending`, which a
+    /// restart would send again. Returns how many were still in flight at
+    /// the deadline (recorded as interrupted: sent again after a restart).
+    @discardableResult
+    public func stop(waitingForDeliveriesBefore deadline: DispatchTime) -> Int {
+        stop()
+        while true {
+            let inFlight = queue.sync { destinations.values.filter(\.inFlight).count }
+            if inFlight == 0 || DispatchTime.now() >= deadline { return inFlight }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+    }
 
     /// Returns once the work queued so far ran (deliveries that ended
     /// before are recorded).

@@ -107,7 +107,7 @@ extension PluginInstance {
                 return
             }
             var err = ap_error.empty()
-            let status = plugin.channel!.pointee.deliver(raw, call.message, deliveryDone, call.doneContext, &err)
+            let status = context.calling(.deliver) { plugin.channel!.pointee.deliver(raw, call.message, deliveryDone, call.doneContext, &err) }
             if status != AP_OK {
                 let reason = "deliver failed (status \(status))" + (err.text.isEmpty ? "" : ": \(err.text)")
                 if !PendingDeliveries.shared.finish(call.token, ChannelReport(.permanentFailure, reason: reason)) {
@@ -129,9 +129,9 @@ extension PluginInstance {
             var err = ap_error.empty()
             let status = withAPStr(targetJSON) { target in
                 withUnsafeMutablePointer(to: &limits) { box in
-                    table.pointee.limits_for_target(raw, target, { user, raw, count in
+                    context.calling(.limitsForTarget) { table.pointee.limits_for_target(raw, target, { user, raw, count in
                         user?.assumingMemoryBound(to: [RateLimit].self).pointee += RateLimit.from(raw, count: count)
-                    }, box, &err)
+                    }, box, &err) }
                 }
             }
             guard status == AP_OK else {

@@ -36,7 +36,7 @@ extension HostServices {
                 context.executor.async {
                     self.countHTTPRequest(outcome: Self.outcome(of: result), context)
                     guard context.endHTTPRequest({ slot.id }) else { return }  // released: the plugin hears nothing more
-                    Self.deliver(result, id: slot.id, to: fn, user: UnsafeMutableRawPointer(bitPattern: userAddress))
+                    context.calling(.httpResponse) { Self.deliver(result, id: slot.id, to: fn, user: UnsafeMutableRawPointer(bitPattern: userAddress)) }
                 }
             }.rawValue
             slot.id = id

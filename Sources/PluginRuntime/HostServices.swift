@@ -7,6 +7,7 @@ import HTTPClient
 import Logging
 import Subscriptions
 import Metrics
+import Timekeeping
 
 /// The host side of the contract's services table (ap_host_api): one table
 /// for the process, every call scoped by the caller's HostContext.
@@ -28,6 +29,9 @@ public final class HostServices: @unchecked Sendable {
     /// Platform origins mapped to local ones (host config
     /// `network.endpoint_overrides`), applied after the allowlist check.
     let endpointOverrides: [HTTPOrigin: HTTPOrigin]
+    /// Plugins' `now_ns` and their timers: the host's clock, so a
+    /// backtest's plugins see the data's time.
+    public let clock: any HostClock
     private let httpConfiguration: HTTPClient.Configuration
     private var client: HTTPClient?
     /// Where instances' key/value state is kept.
@@ -54,10 +58,11 @@ public final class HostServices: @unchecked Sendable {
     /// `state` keeps instances' key/value state: the store in `run` and
     /// `outbox drain`, process memory otherwise (tests, backtests). Metrics
     /// go to `MetricsSystem.factory` as it is now.
-    public init(logger: Logger = Logger(label: "alphaplus.plugins"), endpointOverrides: [HTTPOrigin: HTTPOrigin] = [:],
-                http: HTTPClient.Configuration = HTTPClient.Configuration(),
+    public init(logger: Logger = Logger(label: "alphaplus.plugins"), clock: any HostClock = WallClock(),
+                endpointOverrides: [HTTPOrigin: HTTPOrigin] = [:], http: HTTPClient.Configuration = HTTPClient.Configuration(),
                 state: InstanceStateStorage = InMemoryInstanceStateStorage()) {
         self.logger = logger
+        self.clock = clock
         self.endpointOverrides = endpointOverrides
         httpConfiguration = http
         stateStorage = state
@@ -96,8 +101,8 @@ public final class HostServices: @unchecked Sendable {
 
     public var rejectedEventCount: Int { lock.withLock { rejectedEvents } }
 
-    func pluginContext(pluginID: String) -> HostContext {
-        register(HostContext(services: self, pluginID: pluginID, tenantID: "", instanceID: "", secrets: [:], networkHosts: [],
+    func pluginContext(pluginID: String, version: String) -> HostContext {
+        register(HostContext(services: self, pluginID: pluginID, pluginVersion: version, tenantID: "", instanceID: "", secrets: [:], networkHosts: [],
                              servicePermissions: 0, state: [:]))
     }
 
@@ -105,13 +110,14 @@ public final class HostServices: @unchecked Sendable {
     /// storage; throws when the storage cannot be read, or when a part of
     /// the namespace holds a NUL (the store would cut it there, and instance
     /// "a\0b" would share the state of instance "a").
-    func instanceContext(pluginID: String, tenantID: String, instanceID: String, secrets: [String: String],
+    func instanceContext(pluginID: String, pluginVersion: String, tenantID: String, instanceID: String, secrets: [String: String],
                          networkHosts: [String], servicePermissions: UInt64) throws -> HostContext {
         for (part, value) in [("plugin id", pluginID), ("tenant id", tenantID), ("instance id", instanceID)] where value.utf8.contains(0) {
             throw InstanceStateNamespaceError(description: "the \(part) '\(value.replacingOccurrences(of: "\0", with: "\\0"))' contains NUL")
         }
         let state = try stateStorage.values(tenant: tenantID, plugin: pluginID, instance: instanceID)
-        return register(HostContext(services: self, pluginID: pluginID, tenantID: tenantID, instanceID: instanceID, secrets: secrets,
+        return register(HostContext(services: self, pluginID: pluginID, pluginVersion: pluginVersion, tenantID: tenantID,
+                                    instanceID: instanceID, secrets: secrets,
                                     networkHosts: networkHosts, servicePermissions: servicePermissions, state: state))
     }
 
@@ -255,7 +261,7 @@ public final class HostServices: @unchecked Sendable {
             context.logger.log(level: levels[min(Int(level.rawValue), levels.count - 1)], "\(message.string)",
                                metadata: context.requestMetadata)
         },
-        now_ns: { raw in HostServices.context(raw)?.services.nowNs() ?? 0 },
+        now_ns: { raw in HostServices.context(raw)?.services.clock.nowNs() ?? 0 },
         timer_start: { raw, delay, interval, fn, user, outID in
             guard let context = HostServices.context(raw) else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
             return context.startTimer(delayNs: delay, intervalNs: interval, fn: fn, user: user, outID: outID)
@@ -340,13 +346,6 @@ public final class HostServices: @unchecked Sendable {
             guard let context = HostServices.context(raw), let fn else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
             return context.services.getSubscriber(kind.string, value.string, fn, user, context)
         })
-
-    /// Wall-clock time in ns since the Unix epoch.
-    func nowNs() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
-    }
 }
 
 /// Every live context of the process, by address. The services table is
@@ -361,6 +360,7 @@ final class LiveContexts: @unchecked Sendable {
     func insert(_ context: HostContext) { lock.withLock { contexts[UnsafeRawPointer(context.opaque)] = context } }
     func remove(_ context: HostContext) { lock.withLock { contexts[UnsafeRawPointer(context.opaque)] = nil } }
     func context(at address: UnsafeRawPointer) -> HostContext? { lock.withLock { contexts[address] } }
+    var all: [HostContext] { lock.withLock { Array(contexts.values) } }
 }
 
 /// One caller as the host sees it: a plugin (init) or one instance. Owns
@@ -368,6 +368,7 @@ final class LiveContexts: @unchecked Sendable {
 public final class HostContext: @unchecked Sendable {
     let services: HostServices
     public let pluginID: String
+    public let pluginVersion: String
     public let tenantID: String
     public let instanceID: String
     let secrets: [String: String]
@@ -380,13 +381,16 @@ public final class HostContext: @unchecked Sendable {
     let metrics: ContextMetrics
     /// Every call into the instance, and every callback for it, runs here.
     let executor: DispatchQueue
+    /// The call the executor is in (`calling`).
+    let callInProgress = CallInProgress()
     private let lock = NSLock()
     /// Held across a state write and its storage write-through, so memory
     /// and storage see the writes in the same order.
     private let stateLock = NSLock()
     /// The instance's state, loaded when the context is made; written through.
     private var state: [String: [UInt8]]
-    private var timers: [UInt64: DispatchSourceTimer] = [:]
+    /// Timers started and not cancelled (a one-shot timer leaves when it fires).
+    private var timers: Set<UInt64> = []
     private var nextTimerID: UInt64 = 1
     /// HTTP requests started and not yet answered to the plugin.
     private var httpRequests: Set<UInt64> = []
@@ -395,9 +399,10 @@ public final class HostContext: @unchecked Sendable {
     /// `handle` call so the plugin's own log lines carry the request's id.
     private var webhookRequestID: String?
 
-    init(services: HostServices, pluginID: String, tenantID: String, instanceID: String, secrets: [String: String],
-         networkHosts: [String], servicePermissions: UInt64, state: [String: [UInt8]]) {
+    init(services: HostServices, pluginID: String, pluginVersion: String, tenantID: String, instanceID: String,
+         secrets: [String: String], networkHosts: [String], servicePermissions: UInt64, state: [String: [UInt8]]) {
         self.services = services
+        self.pluginVersion = pluginVersion
         self.servicePermissions = servicePermissions
         self.state = state
         self.pluginID = pluginID
@@ -486,34 +491,47 @@ public final class HostContext: @unchecked Sendable {
     func startTimer(delayNs: Int64, intervalNs: Int64, fn: ap_timer_fn?, user: UnsafeMutableRawPointer?,
                     outID: UnsafeMutablePointer<UInt64>?) -> ap_status {
         guard isInstance, let fn, delayNs >= 0, intervalNs >= 0 else { return ap_status(AP_ERR_INVALID_ARGUMENT) }
-        let timer = DispatchSource.makeTimerSource(queue: executor)
         let id: UInt64 = lock.withLock {
             defer { nextTimerID += 1 }
-            timers[nextTimerID] = timer
+            timers.insert(nextTimerID)
             return nextTimerID
         }
-        let userAddress = UInt(bitPattern: user)
-        timer.setEventHandler { [weak self] in
-            guard let self, self.lock.withLock({ self.timers[id] }) != nil else { return }
-            if intervalNs == 0 { self.lock.withLock { _ = self.timers.removeValue(forKey: id) } }
-            fn(UnsafeMutableRawPointer(bitPattern: userAddress), id)
-        }
-        timer.schedule(deadline: .now() + .nanoseconds(Int(delayNs)),
-                       repeating: intervalNs > 0 ? .nanoseconds(Int(intervalNs)) : .never)
-        timer.resume()
         outID?.pointee = id
+        let (now, overflow) = services.clock.nowNs().addingReportingOverflow(delayNs)
+        scheduleTimer(id, atNs: overflow ? .max : now, intervalNs: intervalNs, fn: fn, userAddress: UInt(bitPattern: user))
         return ap_status(AP_OK)
+    }
+
+    /// Fires timer `id` on the executor at `atNs` on the host's clock. A
+    /// repeating timer is armed again before its callback runs; one that
+    /// fell behind (a backtest's clock jumping a whole bar) fires once and
+    /// keeps its period from now, as a dispatch timer does after a pause.
+    private func scheduleTimer(_ id: UInt64, atNs due: Int64, intervalNs: Int64, fn: @escaping ap_timer_fn, userAddress: UInt) {
+        let clock = services.clock
+        clock.wake(atNs: due, on: executor) { [weak self] in
+            guard let self else { return }
+            let live = lock.withLock { () -> Bool in
+                guard timers.contains(id) else { return false }
+                if intervalNs == 0 { timers.remove(id) }
+                return true
+            }
+            guard live else { return }
+            if intervalNs > 0 {
+                let now = clock.nowNs()
+                var next = due.addingReportingOverflow(intervalNs).overflow ? Int64.max : due + intervalNs
+                if next <= now { next = now.addingReportingOverflow(intervalNs).overflow ? .max : now + intervalNs }
+                scheduleTimer(id, atNs: next, intervalNs: intervalNs, fn: fn, userAddress: userAddress)
+            }
+            calling(.timer) { fn(UnsafeMutableRawPointer(bitPattern: userAddress), id) }
+        }
     }
 
     func cancelTimer(_ id: UInt64) -> ap_status {
-        guard let timer = lock.withLock({ timers.removeValue(forKey: id) }) else { return ap_status(AP_ERR_NOT_FOUND) }
-        timer.cancel()
-        return ap_status(AP_OK)
+        lock.withLock { timers.remove(id) } != nil ? ap_status(AP_OK) : ap_status(AP_ERR_NOT_FOUND)
     }
 
     func cancelAllTimers() {
-        let all = lock.withLock { defer { timers.removeAll() }; return timers.values }
-        all.forEach { $0.cancel() }
+        lock.withLock { timers.removeAll() }
     }
 
     /// Runs `start` (which sends a request and returns its id) under the

@@ -43,14 +43,14 @@ public final class PluginInstance: @unchecked Sendable {
         }
         let context: HostContext
         do {
-            context = try services.instanceContext(pluginID: plugin.id, tenantID: tenantID, instanceID: instanceID, secrets: secrets,
+            context = try services.instanceContext(pluginID: plugin.id, pluginVersion: plugin.version, tenantID: tenantID, instanceID: instanceID, secrets: secrets,
                                                    networkHosts: plugin.networkHosts, servicePermissions: plugin.servicePermissions)
         } catch {
             throw failure("its state cannot be loaded: \(error)")
         }
         var err = ap_error.empty()
         var created: OpaquePointer?
-        let status = context.executor.sync {
+        let status = context.executor.sync { context.calling(.create) {
             withAPStr(tenantID) { tenant in
                 withAPStr(instanceID) { instance in
                     withAPStr(config.jsonText) { json in
@@ -61,7 +61,7 @@ public final class PluginInstance: @unchecked Sendable {
                     }
                 }
             }
-        }
+        } }
         guard status == AP_OK, let created else {
             services.release(context)
             let message = err.text.isEmpty ? "no message" : err.text
@@ -78,7 +78,7 @@ public final class PluginInstance: @unchecked Sendable {
             guard phase == .created || phase == .stopped else { return }
             if let exchange = plugin.exchange {
                 var err = ap_error.empty()
-                let status = exchange.pointee.start(raw, &err)
+                let status = context.calling(.start) { exchange.pointee.start(raw, &err) }
                 guard status == AP_OK else { throw failure("start failed (status \(status)): \(err.text)") }
             }
             phase = .started
@@ -96,7 +96,7 @@ public final class PluginInstance: @unchecked Sendable {
                 var subscription = ap_subscription(struct_size: UInt32(MemoryLayout<ap_subscription>.size), symbol: text,
                                                    streams: streams, book_depth: bookDepth,
                                                    candle_interval_s: candleIntervalSeconds)
-                return exchange.pointee.subscribe(raw, &subscription, &err)
+                return context.calling(.subscribe) { exchange.pointee.subscribe(raw, &subscription, &err) }
             }
             guard status == AP_OK else { throw failure("subscribe to \(symbol) failed (status \(status)): \(err.text)") }
         }
@@ -108,31 +108,52 @@ public final class PluginInstance: @unchecked Sendable {
             guard let exchange = plugin.exchange else { throw failure("plugin does not offer \(AP_CAPABILITY_EXCHANGE_V1)") }
             guard phase == .started else { return }
             var err = ap_error.empty()
-            let status = withAPStr(symbol) { text in exchange.pointee.unsubscribe(raw, text, &err) }
+            let status = withAPStr(symbol) { text in context.calling(.unsubscribe) { exchange.pointee.unsubscribe(raw, text, &err) } }
             guard status == AP_OK else { throw failure("unsubscribe from \(symbol) failed (status \(status)): \(err.text)") }
         }
     }
 
     public func stop() {
-        context.executor.sync {
-            guard phase == .started else { return }
-            plugin.exchange?.pointee.stop(raw)
-            context.cancelAllTimers()
-            phase = .stopped
-        }
+        context.executor.sync { stopOnExecutor() }
     }
 
     /// Stops if needed, cancels timers and releases the instance. No call
     /// reaches the plugin for it afterwards.
     public func destroy() {
-        stop()
-        context.executor.sync {
-            guard phase != .destroyed else { return }
-            PendingDeliveries.shared.abandon(context)
-            context.services.release(context)
-            plugin.table.pointee.destroy(plugin.table, raw)
-            phase = .destroyed
+        context.executor.sync { destroyOnExecutor() }
+    }
+
+    /// `destroy`, waiting for it at most until `deadline`. False when the
+    /// executor did not come back by then: a call into the plugin that
+    /// never returns (a head in an endless loop) holds it. The instance is
+    /// then abandoned as it is (`runningCall` names what holds it); its
+    /// destroy runs only if that call ever returns.
+    public func destroy(before deadline: DispatchTime) -> Bool {
+        let destroyed = DispatchSemaphore(value: 0)
+        context.executor.async { [self] in
+            destroyOnExecutor()
+            destroyed.signal()
         }
+        return destroyed.wait(timeout: deadline) == .success
+    }
+
+    /// The call into the plugin running now, nil when none.
+    public var runningCall: RunningCall? { context.runningCall(atUptimeNs: DispatchTime.now().uptimeNanoseconds) }
+
+    private func stopOnExecutor() {
+        guard phase == .started else { return }
+        if let exchange = plugin.exchange { context.calling(.stop) { exchange.pointee.stop(raw) } }
+        context.cancelAllTimers()
+        phase = .stopped
+    }
+
+    private func destroyOnExecutor() {
+        stopOnExecutor()
+        guard phase != .destroyed else { return }
+        PendingDeliveries.shared.abandon(context)
+        context.services.release(context)
+        context.calling(.destroy) { plugin.table.pointee.destroy(plugin.table, raw) }
+        phase = .destroyed
     }
 
     /// Asks a head for its vote on a frame; the vote is checked before use.
@@ -141,7 +162,7 @@ public final class PluginInstance: @unchecked Sendable {
         try onExecutor { () throws(InstanceError) in
             guard let head = headEvaluator() else { throw failure("instance is destroyed") }
             var err = ap_error.empty()
-            let status = head.evaluate(frame, vote, &err)
+            let status = head.evaluate(frame, vote, &err)  // recorded by the evaluator
             guard status == AP_OK else { throw failure("evaluate failed (status \(status)): \(err.text)") }
             guard vote.pointee.direction <= AP_DIRECTION_SHORT.rawValue else {
                 throw failure("evaluate returned unknown direction \(vote.pointee.direction)")
@@ -160,7 +181,7 @@ public final class PluginInstance: @unchecked Sendable {
         guard let onEvent = plugin.head?.pointee.on_event else { return false }
         return context.executor.sync {
             guard phase != .destroyed else { return false }
-            onEvent(raw, event)
+            context.calling(.onEvent) { onEvent(raw, event) }
             return true
         }
     }
@@ -184,7 +205,7 @@ public final class PluginInstance: @unchecked Sendable {
     /// Only on the executor.
     func headEvaluator() -> HeadEvaluator? {
         guard phase != .destroyed, let head = plugin.head else { return nil }
-        return HeadEvaluator(function: head.pointee.evaluate, instance: raw)
+        return HeadEvaluator(function: head.pointee.evaluate, instance: raw, callInProgress: context.callInProgress)
     }
 
     private func onExecutor(_ body: () throws(InstanceError) -> Void) throws(InstanceError) {
@@ -204,15 +225,27 @@ public final class PluginInstance: @unchecked Sendable {
 public struct HeadEvaluator {
     let function: @convention(c) (OpaquePointer?, UnsafePointer<ap_feature_frame>?, UnsafeMutablePointer<ap_vote>?, UnsafeMutablePointer<ap_error>?) -> ap_status
     let instance: OpaquePointer
+    /// The instance's record, which outlives any evaluator (the context
+    /// keeps it); unowned so that a call retains nothing.
+    unowned(unsafe) let callInProgress: CallInProgress
 
     /// Resets `vote` (struct_size set, the rest zero) and calls the head.
     @inline(__always)
     public func evaluate(_ frame: UnsafePointer<ap_feature_frame>, _ vote: UnsafeMutablePointer<ap_vote>,
                          _ error: UnsafeMutablePointer<ap_error>) -> ap_status {
+        evaluate(frame, vote, error, startedAtUptimeNs: DispatchTime.now().uptimeNanoseconds)
+    }
+
+    /// The same, for a caller that read the time the call starts at anyway.
+    @inline(__always)
+    public func evaluate(_ frame: UnsafePointer<ap_feature_frame>, _ vote: UnsafeMutablePointer<ap_vote>,
+                         _ error: UnsafeMutablePointer<ap_error>, startedAtUptimeNs started: UInt64) -> ap_status {
         vote.pointee.struct_size = UInt32(MemoryLayout<ap_vote>.size)
         vote.pointee.direction = 0
         vote.pointee.confidence = 0
         vote.pointee.rationale_len = 0
+        callInProgress.begin(.evaluate, atUptimeNs: started)
+        defer { callInProgress.end() }
         return function(instance, frame, vote, error)
     }
 }

@@ -94,7 +94,7 @@ public struct PluginLoader: Sendable {
     private func initialise(_ table: UnsafePointer<ap_plugin_api>, path: String) throws(PluginLoadError) -> LoadedPlugin {
         let plugin = try validate(table, path: path)
         var err = ap_error.empty()
-        let context = services.pluginContext(pluginID: plugin.id)
+        let context = services.pluginContext(pluginID: plugin.id, version: plugin.version)
         let status = table.pointee.`init`(table, services.api, context.opaque, &err)
         guard status == AP_OK else {
             throw PluginLoadError(path, "init failed (status \(status)): \(err.text)")

@@ -1,3 +1,4 @@
+import AlphaPlusJSON
 import Foundation
 import Logging
 
@@ -17,6 +18,12 @@ public final class PluginRegistry: @unchecked Sendable {
     public var failures: [PluginLoadError] { lock.withLock { refused } }
 
     public func plugin(id: String) -> LoadedPlugin? { lock.withLock { byID[id] } }
+
+    /// The loaded plugins' config schemas by plugin id, as tenant
+    /// validation (`TenantConfig.loadValidated`) takes them.
+    public var configSchemas: [String: JSONSchema] {
+        lock.withLock { byID.mapValues(\.configSchema) }
+    }
 
     /// Loads every `*.so` in the folders (in name order), recording each
     /// refusal; one bad file never stops the others. Missing folders are

@@ -20,7 +20,7 @@ extension HostServices {
         subscriptionCall("subscriber_link", context) { storage, policy in
             let identity = try SubscriberIdentity(kind: kind, value: value)
             let record = try storage.withSubscriptionTransaction(tenant: context.tenantID) {
-                try $0.link(identity, to: subscriber.isEmpty ? nil : subscriber, atNs: nowNs(), source: context.source, reference: reference)
+                try $0.link(identity, to: subscriber.isEmpty ? nil : subscriber, atNs: clock.nowNs(), source: context.source, reference: reference)
             }
             if let fn { lend(record, policy) { fn(user, $0) } }
             return ap_status(AP_OK)
@@ -31,7 +31,7 @@ extension HostServices {
         subscriptionCall("subscriber_unlink", context) { storage, _ in
             let identity = try SubscriberIdentity(kind: kind, value: value)
             let unlinked = try storage.withSubscriptionTransaction(tenant: context.tenantID) {
-                try $0.unlink(identity, atNs: nowNs(), source: context.source, reference: reference)
+                try $0.unlink(identity, atNs: clock.nowNs(), source: context.source, reference: reference)
             }
             return unlinked ? ap_status(AP_OK) : ap_status(AP_ERR_NOT_FOUND)
         }
@@ -49,7 +49,7 @@ extension HostServices {
                                             periodEndNs: change.periodEndNs, graceUntilNs: change.graceUntilNs, asOfNs: change.asOfNs,
                                             reference: change.reference)
             let outcome = try storage.withSubscriptionTransaction(tenant: context.tenantID) {
-                try $0.update(update, policy: policy, atNs: nowNs(), source: context.source)
+                try $0.update(update, policy: policy, atNs: clock.nowNs(), source: context.source)
             }
             if !outcome.applied {
                 context.logger.notice("subscription change for \(update.identity) ignored: as of \(update.asOfNs), older than the last applied to subscriber \(outcome.subscriber.id) (\(outcome.subscriber.asOfNs))\(update.reference.isEmpty ? "" : "; \(update.reference)")")
@@ -98,7 +98,7 @@ extension HostServices {
     }
 
     private func lend(_ record: SubscriberRecord, _ policy: SubscriptionPolicy, _ body: (UnsafePointer<ap_subscriber_info>) -> Void) {
-        Subscriber(id: record.id, tier: record.tier(atNs: nowNs(), unpaidTier: policy.unpaidTier), paidTier: record.paidTier,
+        Subscriber(id: record.id, tier: record.tier(atNs: clock.nowNs(), unpaidTier: policy.unpaidTier), paidTier: record.paidTier,
                    status: record.status.rawValue, periodEndNs: record.periodEndNs, graceUntilNs: record.graceUntilNs,
                    identities: record.identities.map { .init(kind: $0.kind, value: $0.value) })
             .withCInfo(body)

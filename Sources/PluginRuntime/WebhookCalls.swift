@@ -72,7 +72,7 @@ extension PluginInstance {
                     guard let bytes, count > 0 else { return }
                     WebhookAnswer.from(data)?.response.body += UnsafeBufferPointer(start: bytes, count: count)
                 })
-            return request.withCRequest { webhook.pointee.handle(raw, $0, &responder, &err) }
+            return request.withCRequest { request in context.calling(.handle) { webhook.pointee.handle(raw, request, &responder, &err) } }
         }
         guard status == AP_OK else { return .failed(status: status, message: err.text.isEmpty ? "no message" : err.text) }
         return .answered(answer.response)

@@ -19,7 +19,9 @@ import PluginRuntime
 /// is quarantined (`HeadQuarantinePolicy`). Votes, call durations,
 /// signals, risk refusals and quarantines are counted in swift-metrics
 /// (`StrategyMetrics`) with the factory current when the strategy is made.
-public final class TenantStrategy {
+// @unchecked: made on a reload's thread, then used by one frame at a time
+// under `TenantStrategies`' lock (or by a backtest's one thread).
+public final class TenantStrategy: @unchecked Sendable {
     /// How heads are called.
     public enum Invocation: Sendable {
         /// On the caller's thread, timed: a call over its deadline is
@@ -285,7 +287,7 @@ public final class TenantStrategy {
                 guard let evaluator = evaluators[index] else { setMissing(index); continue }
                 let vote = rawVotes + index
                 let started = DispatchTime.now().uptimeNanoseconds
-                let status = evaluator.evaluate(frame, vote, rawError)
+                let status = evaluator.evaluate(frame, vote, rawError, startedAtUptimeNs: started)
                 let elapsed = Int64(DispatchTime.now().uptimeNanoseconds - started)
                 metrics.callDurations[index].recordNanoseconds(elapsed)
                 if elapsed > headDeadlineNs {

@@ -1,3 +1,4 @@
+import Dispatch
 import AlphaPlusJSON
 import CAlphaPlus
 import Crypto
@@ -160,12 +161,14 @@ public final class ConnectorPool {
         }
     }
 
-    /// Destroys every connector (shutdown).
-    public func destroyAll() {
-        for connector in connectors.values {
-            if case .created(let instance) = connector.creation { instance.destroy() }
+    /// Destroys every connector (shutdown), waiting for each at most until
+    /// `deadline`; returns those abandoned (`PluginInstance.destroy(before:)`).
+    public func destroyAll(before deadline: DispatchTime) -> [PluginInstance] {
+        defer { connectors = [:] }
+        return connectors.values.compactMap { connector in
+            guard case .created(let instance) = connector.creation else { return nil }
+            return instance.destroy(before: deadline) ? nil : instance
         }
-        connectors = [:]
     }
 
     /// Eight bytes of SHA-256 over the key's canonical form, in hex: the

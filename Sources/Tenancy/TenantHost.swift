@@ -3,18 +3,10 @@ import Distribution
 import Foundation
 import HostConfig
 import Logging
-import MarketData
 import PluginRuntime
 import Store
 import Strategy
-
-/// Where tenants' strategies receive frames (the host's router).
-public protocol StrategySet: AnyObject {
-    /// Puts `strategy` in place of the tenant's current one (nil removes
-    /// it). Called under the market pipeline's lock: no frame is being
-    /// handled meanwhile.
-    func replace(tenant: String, with strategy: TenantStrategy?)
-}
+import Timekeeping
 
 /// The running tenants: their instances, strategies and distribution, made
 /// from their configuration at start and changed by a reload, which
@@ -59,12 +51,14 @@ public final class TenantHost: @unchecked Sendable {
     private let services: HostServices
     private let registry: PluginRegistry
     private let store: SignalStore
-    private let market: MarketPipeline
-    private let strategies: StrategySet
+    private let strategies: TenantStrategies
     private let halt: GlobalHalt
     private let logger: Logger
     private let environment: () -> [String: String]
-    private let nowNs: () -> Int64
+    /// The loggers of what it makes (connectors, strategies, the distributor), by label.
+    private let makeLogger: @Sendable (String) -> Logger
+    /// The host's clock: the distributor's, the strategies' (quarantines), a closing book's time.
+    private let clock: any HostClock
     /// The operator's quotas (host configuration).
     private let quotas: QuotaSettings
     private let pool: ConnectorPool
@@ -78,20 +72,21 @@ public final class TenantHost: @unchecked Sendable {
     /// Called after start and after each reload that changed something.
     public var onChange: (@Sendable ([Running]) -> Void)?
 
-    public init(services: HostServices, registry: PluginRegistry, store: SignalStore, market: MarketPipeline, strategies: StrategySet,
-                halt: GlobalHalt, quotas: QuotaSettings = QuotaSettings(), logger: Logger, nowNs: @escaping () -> Int64,
-                environment: @escaping () -> [String: String] = { ProcessInfo.processInfo.environment }) {
-        self.nowNs = nowNs
+    public init(services: HostServices, registry: PluginRegistry, store: SignalStore, strategies: TenantStrategies,
+                halt: GlobalHalt, quotas: QuotaSettings = QuotaSettings(), logger: Logger, clock: any HostClock,
+                environment: @escaping () -> [String: String] = { ProcessInfo.processInfo.environment },
+                makeLogger: @escaping @Sendable (String) -> Logger = { Logger(label: $0) }) {
+        self.makeLogger = makeLogger
+        self.clock = clock
         self.quotas = quotas
         self.services = services
         self.registry = registry
         self.store = store
-        self.market = market
         self.strategies = strategies
         self.halt = halt
         self.logger = logger
         self.environment = environment
-        pool = ConnectorPool(registry: registry, services: services, logger: Logger(label: "alphaplus.market"))
+        pool = ConnectorPool(registry: registry, services: services, logger: makeLogger("alphaplus.market"))
     }
 
     /// The running tenants, by id.
@@ -111,7 +106,8 @@ public final class TenantHost: @unchecked Sendable {
             for config in configs { tenants[config.id] = makeInstances(config) }
             enableSubscriptions(services, store: store, tenants: configs)
             let distributor = Distributor(tenants: distributions(configs), outbox: store, endpoints: endpoints(of: configs.map(\.id)),
-                                          clock: WallClock(), subscriptions: store, quotas: quotas.quotas(tenants: configs.map(\.id)))
+                                          clock: clock, subscriptions: store, quotas: quotas.quotas(tenants: configs.map(\.id)),
+                                          logger: makeLogger("alphaplus.distribution"))
             try distributor.start()
             self.distributor = distributor
             for config in configs { installStrategy(tenant: config.id, previous: nil) }
@@ -164,14 +160,27 @@ public final class TenantHost: @unchecked Sendable {
     /// Stops everything in order: the distributor sends nothing more, then
     /// connectors and instances are destroyed, the distributor records what
     /// they had not finished.
-    public func shutdown() {
+    /// Stops every tenant, in order: the connectors first (no market data
+    /// comes in once they are gone), then the distributor, which lets the
+    /// deliveries in flight end and records them (none is left to be sent
+    /// again after a restart), then every other instance. Waits for each
+    /// step at most until `deadline`; returns the instances abandoned
+    /// because a call into their plugin did not return by then (their
+    /// `runningCall` says which).
+    @discardableResult
+    public func shutdown(before deadline: DispatchTime = .distantFuture) -> [PluginInstance] {
         lock.withLock {
-            distributor?.stop()
-            pool.destroyAll()
-            for state in tenants.values {
-                for creation in state.instances.values { if case .created(let instance) = creation { instance.destroy() } }
+            var abandoned = pool.destroyAll(before: deadline)
+            if let unfinished = distributor?.stop(waitingForDeliveriesBefore: deadline), unfinished > 0 {
+                logger.warning("shutdown: \(unfinished) deliveries still in flight; they are sent again after a restart")
+            }
+            for state in tenants.values.sorted(by: { $0.config.id < $1.config.id }) {
+                for (_, creation) in state.instances.sorted(by: { $0.key < $1.key }) {
+                    if case .created(let instance) = creation, !instance.destroy(before: deadline) { abandoned.append(instance) }
+                }
             }
             distributor?.flush()
+            return abandoned
         }
     }
 
@@ -208,7 +217,7 @@ public final class TenantHost: @unchecked Sendable {
     /// Returns the tenant's own instances, for the caller to destroy.
     private func remove(_ id: String) -> [PluginInstance] {
         guard let state = tenants.removeValue(forKey: id) else { return [] }
-        market.exclusively { strategies.replace(tenant: id, with: nil) }
+        strategies.replace(tenant: id, with: nil)
         do { try distributor?.reconfigure(tenant: id, settings: nil, quota: nil, endpoints: [:]) } catch {
             logger.error("reload: tenant \(id): its destinations cannot be unregistered: \(error)")
         }
@@ -284,7 +293,7 @@ public final class TenantHost: @unchecked Sendable {
         guard var state = tenants[id] else { return }
         let config = state.config
         guard let settings = config.strategy else {
-            if previous != nil { market.exclusively { strategies.replace(tenant: id, with: nil) } }
+            if previous != nil { strategies.replace(tenant: id, with: nil) }
             state.strategy = nil
             tenants[id] = state
             return
@@ -301,7 +310,7 @@ public final class TenantHost: @unchecked Sendable {
         let strategy: TenantStrategy
         do {
             strategy = try TenantStrategy(tenant: id, settings: settings, heads: heads, journal: store, halt: halt, invocation: .deadline,
-                                          quota: quotas.quota(tenant: id), logger: Logger(label: "alphaplus.strategy"), continuing: previous)
+                                          quota: quotas.quota(tenant: id), clock: clock.nowNs, logger: makeLogger("alphaplus.strategy"), continuing: previous)
         } catch {
             logger.error("\(config.file): tenant \(id): strategy refused: \(error)")
             return
@@ -313,11 +322,10 @@ public final class TenantHost: @unchecked Sendable {
         }
         strategy.onOutcome = { [weak self] outcome in self?.onOutcome?(outcome) }
         if distributes { strategy.onLeg = { [distributor] leg in distributor?.submit(leg, tenant: id) } }
-        market.exclusively {
-            // The previous book closes here when the new one could not take it over.
-            if let previous, previous.trader !== strategy.trader { previous.finish(atNs: nowNs()) }
+        strategies.replace(tenant: id, with: strategy) { _ in
+            // Between two frames: the previous book closes here when the new one could not take it over.
+            if let previous, previous.trader !== strategy.trader { previous.finish(atNs: clock.nowNs()) }
             if let previous { strategy.takeOver(from: previous) }
-            strategies.replace(tenant: id, with: strategy)
         }
         state.strategy = strategy
         tenants[id] = state

@@ -5,7 +5,7 @@ import Logging
 import PluginRuntime
 
 @main
-struct AlphaPlus: ParsableCommand {
+struct AlphaPlus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alphaplus",
         abstract: "A plugin-hosting strategy runtime.",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Store
+import Timekeeping
 
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +21,7 @@ struct Audit: ParsableCommand {
             }
             let report: AuditReport
             do {
-                report = try AuditVerifier(store: SignalStore(path: path, clock: wallClockNs)).verify()
+                report = try AuditVerifier(store: SignalStore(path: path, clock: WallClock.realtimeNs)).verify()
             } catch {
                 FileHandle.standardError.write(Data("\(error)\n".utf8))
                 throw ExitCode(1)

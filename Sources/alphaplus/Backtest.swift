@@ -1,3 +1,4 @@
+import AlphaPlusHost
 import AlphaPlusFeeds
 import AlphaPlusSDK
 import ArgumentParser
@@ -9,6 +10,7 @@ import Logging
 import MarketData
 import PluginRuntime
 import Strategy
+import Timekeeping
 
 /// `alphaplus backtest`: a tenant's strategy on recorded data, through the
 /// live path with the data's own clock, as fast as the machine goes. Writes
@@ -26,6 +28,7 @@ struct Backtest: ParsableCommand {
     @Option(help: "The symbol of bar files, which do not name one (default: from the file name).") var symbol: String?
     @Option(help: "The venue of bar and trade files.") var venue = "replay"
     @Option(help: "What to do with a malformed row: stop (the default) or skip (reported).") var onBadRow: BadRecordPolicy = .stop
+    @Option(help: "Seconds a head's evaluate may run before the backtest stops, naming it (exit 3).") var headDeadline: Double = 10
     @Flag(help: "No progress bar even on a terminal.") var noProgress = false
 
     func run() throws {
@@ -36,14 +39,46 @@ struct Backtest: ParsableCommand {
         let toNs = try to.map { try Self.time($0, option: "--to") } ?? .max
         guard fromNs < toNs else { throw ValidationError("--from \(from ?? "") is not before --to \(to ?? "")") }
         guard !data.isEmpty else { throw ValidationError("give at least one --data file") }
+        guard headDeadline > 0, headDeadline.isFinite else { throw ValidationError("--head-deadline \(headDeadline) is not a positive number of seconds") }
 
         let tenantConfig: TenantConfig
         do { tenantConfig = try TenantConfig.load(tenant) } catch { throw ValidationError("\(error)") }
         guard let settings = tenantConfig.strategy else {
             throw ValidationError("\(tenant): tenant \(tenantConfig.id) has no 'strategy' section to backtest")
         }
-        let services = HostServices()
+        // Every file is read first, so that several files interleave in time
+        // order and the progress bar knows the total.
+        var events: [MarketEvent] = []
+        for file in data {
+            do {
+                let reader = try FeedReader(path: file, options: .init(venue: venue, symbol: symbol, badRecords: onBadRow))
+                let report = try reader.read { event, _ in
+                    let ns = event.source.exchangeTimeNs
+                    if ns >= fromNs, ns < toNs { events.append(event) }
+                }
+                reportSkippedRows(report, of: file)
+            } catch let error as FeedError {
+                throw ValidationError("\(error)\(onBadRow == .stop ? " (--on-bad-row skip skips and counts such rows)" : "")")
+            }
+        }
+        if data.count > 1 {
+            events = events.enumerated().sorted { ($0.element.source.exchangeTimeNs, $0.offset) < ($1.element.source.exchangeTimeNs, $1.offset) }
+                .map(\.element)
+        }
+        guard !events.isEmpty else { throw ValidationError("no events in \(data.joined(separator: ", ")) between --from and --to") }
+
+        // The data's own time is the host's clock: plugins' now_ns and timers
+        // follow the bars, from the first event on.
+        let clock = ManualClock(startNs: events[0].source.exchangeTimeNs)
+        let services = HostServices(clock: clock)
         services.setEventSink { _, _ in }  // connectors do not run in a backtest
+        // A plugin call that never returns (a head stuck in a loop) ends the
+        // run, naming it, with exit 3, rather than hanging it.
+        let watchdog = CallWatchdog(services: services, limitNs: UInt64(headDeadline * 1e9)) { call in
+            FileHandle.standardError.write(Data("backtest stopped at \(UTCTime.iso8601(ns: clock.nowNs())) of the data: \(call), over --head-deadline \(headDeadline) s\n".utf8))
+            Foundation.exit(3)
+        }
+        defer { watchdog.stop() }
         let registry = PluginRegistry(services: services)
         registry.discover(folders: config.pluginFolders)
         let heads = try settings.heads.map { spec throws -> TenantStrategy.Head in
@@ -67,28 +102,7 @@ struct Backtest: ParsableCommand {
                                           halt: GlobalHalt(), invocation: .direct, logger: logger)
         var signals: [Signal] = []
         strategy.onSignal = { signals.append($0) }
-        let runner = BacktestRunner(strategy: strategy, logger: logger)
-
-        // Every file is read first, so that several files interleave in time
-        // order and the progress bar knows the total.
-        var events: [MarketEvent] = []
-        for file in data {
-            do {
-                let reader = try FeedReader(path: file, options: .init(venue: venue, symbol: symbol, badRecords: onBadRow))
-                let report = try reader.read { event, _ in
-                    let ns = event.source.exchangeTimeNs
-                    if ns >= fromNs, ns < toNs { events.append(event) }
-                }
-                reportSkippedRows(report, of: file)
-            } catch let error as FeedError {
-                throw ValidationError("\(error)\(onBadRow == .stop ? " (--on-bad-row skip skips and counts such rows)" : "")")
-            }
-        }
-        if data.count > 1 {
-            events = events.enumerated().sorted { ($0.element.source.exchangeTimeNs, $0.offset) < ($1.element.source.exchangeTimeNs, $1.offset) }
-                .map(\.element)
-        }
-        guard !events.isEmpty else { throw ValidationError("no events in \(data.joined(separator: ", ")) between --from and --to") }
+        let runner = BacktestRunner(strategy: strategy, clock: clock, logger: logger)
 
         let progress = ProgressBar(total: events.count, enabled: !noProgress && isatty(STDERR_FILENO) == 1)
         for (index, event) in events.enumerated() {

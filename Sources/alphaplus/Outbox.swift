@@ -1,3 +1,4 @@
+import AlphaPlusHost
 import AlphaPlusFeeds
 import ArgumentParser
 import Distribution
@@ -7,6 +8,7 @@ import Logging
 import PluginRuntime
 import Store
 import Tenancy
+import Timekeeping
 
 /// The output is documented in docs/OPERATIONS.md ("The outbox"); keep the two in step.
 struct OutboxCommand: ParsableCommand {
@@ -24,7 +26,7 @@ struct OutboxCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw ValidationError("no store at \(path) (alphaplus creates it on first run)")
             }
-            do { return try SignalStore(path: path, clock: wallClockNs) } catch { throw ValidationError("\(error)") }
+            do { return try SignalStore(path: path, clock: WallClock.realtimeNs) } catch { throw ValidationError("\(error)") }
         }
     }
 
@@ -82,10 +84,10 @@ struct OutboxCommand: ParsableCommand {
             let opened = try store.open()
             do {
                 if let id {
-                    try opened.retryDeadLetter(id: id, atNs: wallClockNs())
+                    try opened.retryDeadLetter(id: id, atNs: WallClock.realtimeNs())
                     print("dead letter \(id) is pending again")
                 } else {
-                    let count = try opened.retryDeadLetters(tenant: tenant, atNs: wallClockNs())
+                    let count = try opened.retryDeadLetters(tenant: tenant, atNs: WallClock.realtimeNs())
                     print("\(count) dead letter\(count == 1 ? " is" : "s are") pending again")
                 }
             } catch { throw ValidationError("\(error)") }
@@ -101,7 +103,7 @@ struct OutboxCommand: ParsableCommand {
 
         func run() throws {
             do {
-                let changed = try store.open().enableDestination(tenant: tenant, id: destination, atNs: wallClockNs())
+                let changed = try store.open().enableDestination(tenant: tenant, id: destination, atNs: WallClock.realtimeNs())
                 print(changed ? "destination \(tenant)/\(destination) is enabled" : "destination \(tenant)/\(destination) was enabled already")
             } catch { throw ValidationError("\(error)") }
         }
@@ -118,9 +120,10 @@ struct OutboxCommand: ParsableCommand {
             let config = try options.load()
             bootstrapLogging(level: config.logLevel)
             let logger = Logger(label: "alphaplus")
+            let clock = WallClock()
             let store: SignalStore
-            do { store = try SignalStore(path: config.storePath, clock: wallClockNs) } catch { throw ValidationError("\(error)") }
-            let services = hostServices(config, store: store, logger: logger)
+            do { store = try SignalStore(path: config.storePath, clock: clock.nowNs) } catch { throw ValidationError("\(error)") }
+            let services = HostServices.make(config, store: store, clock: clock, logger: logger)
             let registry = PluginRegistry(services: services)
             registry.discover(folders: config.pluginFolders)
             let (tenants, errors) = TenantConfig.loadAll(folder: config.tenantsFolder)
@@ -138,7 +141,7 @@ struct OutboxCommand: ParsableCommand {
                 }
             }
             let distributor = Distributor(tenants: distributions(tenants), outbox: store,
-                                          endpoints: channelEndpoints(tenants, creations: creations, logger: logger), clock: WallClock(),
+                                          endpoints: channelEndpoints(tenants, creations: creations, logger: logger), clock: clock,
                                           subscriptions: store, options: DistributorOptions(dailySummaries: false),
                                           quotas: config.quotas.quotas(tenants: tenants.map(\.id)))
             do { try distributor.start() } catch { throw ValidationError("the outbox cannot start: \(error)") }
@@ -157,11 +160,4 @@ struct OutboxCommand: ParsableCommand {
             }
         }
     }
-}
-
-/// The distributor's counters in one line, for the operator's log.
-func describe(_ counters: DistributionCounters) -> String {
-    "\(counters.enqueued) enqueued, \(counters.delivered) delivered, \(counters.retried) retried, \(counters.dead) dead, "
-        + "\(counters.dryRun) dry run, \(counters.destinationsDisabled) destinations disabled, \(counters.alertsRaised) alerts"
-        + (counters.storeErrors > 0 ? ", \(counters.storeErrors) store errors" : "")
 }

@@ -104,13 +104,7 @@ struct Tenants: ParsableCommand {
 func loadPluginSchemas(_ config: HostConfig) -> (schemas: [String: JSONSchema], refused: [PluginLoadError]) {
     let registry = PluginRegistry(services: HostServices())
     registry.discover(folders: config.pluginFolders)
-    return (configSchemas(registry), registry.failures)
-}
-
-/// The registry's plugins' config schemas by plugin id, as
-/// `TenantFile.validate` and `TenantConfig.loadValidated` take them.
-func configSchemas(_ registry: PluginRegistry) -> [String: JSONSchema] {
-    Dictionary(registry.plugins.map { ($0.id, $0.configSchema) }, uniquingKeysWith: { first, _ in first })
+    return (registry.configSchemas, registry.failures)
 }
 
 /// "1 error", "3 errors".

@@ -9,6 +9,7 @@ import PluginRuntime
 import SharedTestData
 import Store
 import XCTest
+import Timekeeping
 
 /// The checkout: `alphaplus run` reads the demo's news file relative to it.
 let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -113,14 +114,19 @@ func listeningBase(of host: HostProcess, timeout: Double = 60) -> String? {
 /// `(original, replacement)` made, each original found exactly once (so a
 /// changed demo fails here, clearly).
 func demoCopy(in folder: URL, named name: String = "demo.yaml", _ edits: [(String, String)]) throws -> URL {
+    let copy = folder.appendingPathComponent("tenants/\(name)")
+    try demoText(edits).write(to: copy, atomically: true, encoding: .utf8)
+    return copy
+}
+
+/// The text of config/tenants/demo.yaml with each `(original, replacement)` made, as `demoCopy` writes it.
+func demoText(_ edits: [(String, String)]) throws -> String {
     var text = try String(contentsOf: repository.appendingPathComponent("config/tenants/demo.yaml"), encoding: .utf8)
     for (original, replacement) in edits {
         XCTAssertEqual(text.components(separatedBy: original).count, 2, "config/tenants/demo.yaml should hold '\(original)' once")
         text = text.replacingOccurrences(of: original, with: replacement)
     }
-    let copy = folder.appendingPathComponent("tenants/\(name)")
-    try text.write(to: copy, atomically: true, encoding: .utf8)
-    return copy
+    return text
 }
 
 /// Test only: a signal on every fresh candle of every symbol, so that an
@@ -136,6 +142,10 @@ let promptSignals: [(String, String)] = [
     ("    - { instance: rules }\n", "    - { instance: rules, weight: \(promptRulesWeight) }\n"),
     ruleThatAlwaysHolds,
 ]
+
+/// Half an hour of the demo market's history instead of three: enough to
+/// warm the stop's ATR(14), and a sixth of the events to go through first.
+let shortHistory = ("      history_seconds: 10800\n", "      history_seconds: 1800\n")
 
 /// The demo's rules with a last one that always holds.
 let ruleThatAlwaysHolds = (#"        - "ema_12 < ema_26 and macd_hist_12_26_9 < 0 and close < ema_50 -> short 0.75"\#n"#,
@@ -245,11 +255,3 @@ func row(_ tenant: String, _ destination: String, _ subject: String, _ text: Str
                 notBeforeNs: atNs)
 }
 
-extension FakeDiscord.Message {
-    /// What the webhook message shows: its embed's description (the
-    /// delivery's text), else its content.
-    var shownText: String {
-        if case .string(let text)? = embeds.first?["description"] { return text }
-        return content ?? ""
-    }
-}

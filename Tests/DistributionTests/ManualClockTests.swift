@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Distribution
+import Timekeeping
 
 final class ManualClockTests: XCTestCase {
     func testNextWakeIsTheEarliestNotRunYet() {

@@ -5,6 +5,7 @@ import Store
 import Strategy
 import XCTest
 @testable import Distribution
+import Timekeeping
 
 final class OutboxDispatchTests: XCTestCase {
     func testTiersWaitTheirDelaysOnTheClock() throws {

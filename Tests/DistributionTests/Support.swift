@@ -8,6 +8,7 @@ import Store
 import Strategy
 import XCTest
 @testable import Distribution
+import Timekeeping
 
 /// What a scripted channel does with one delivery.
 enum ChannelAction {

@@ -363,3 +363,12 @@ struct DiscordFormError {
     let code: String
     let message: String
 }
+
+extension FakeDiscord.Message {
+    /// What the webhook message shows: its embed's description (the
+    /// delivery's text), else its content.
+    public var shownText: String {
+        if case .string(let text)? = embeds.first?["description"] { return text }
+        return content ?? ""
+    }
+}

@@ -10,6 +10,7 @@ import Metrics
 import Store
 import Strategy
 import XCTest
+import Timekeeping
 
 /// A head that always votes its configured direction (long unless
 /// `{"flat": true}`) and counts its evaluations itself (metric_record

@@ -114,7 +114,7 @@ final class RunCLITests: XCTestCase {
 
         let output = try stop(log)
         XCTAssertTrue(output.contains("http: stopped"), output)
-        XCTAssertTrue(output.contains("[alphaplus] stopped"), output)
+        XCTAssertTrue(output.contains("[AlphaPlusHost] stopped"), output)
         XCTAssertFalse(output.contains(operatorToken) || output.contains(acmeToken), "a token is in the host's output")
     }
 

@@ -98,7 +98,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0, log)
         XCTAssertTrue(log.contains("instance=one plugin=com.test.runner tenant=acme [Tenancy] instance started"), log)
         XCTAssertTrue(log.contains("scale: 7 is greater than the maximum 1"), "the bad instance is reported: \(log)")
-        XCTAssertTrue(log.contains("instances=1 tenants=1 [alphaplus] running"), log)
-        XCTAssertTrue(log.contains("[alphaplus] stopped"), log)
+        XCTAssertTrue(log.contains("instances=1 tenants=1 [AlphaPlusHost] running"), log)
+        XCTAssertTrue(log.contains("[AlphaPlusHost] stopped"), log)
     }
 }

@@ -156,7 +156,7 @@ final class HTTPServiceTests: XCTestCase {
                         HTTPRequest(method: "GET", url: "https://example.com/", headers: [HTTPHeader("X", "a\r\nB: c")])] {
             XCTAssertEqual(send(request, services, live.context, Answers()).0, ap_status(AP_ERR_INVALID_ARGUMENT))
         }
-        let pluginLevel = services.pluginContext(pluginID: "com.test.plugin-level")
+        let pluginLevel = services.pluginContext(pluginID: "com.test.plugin-level", version: "1.0.0")
         XCTAssertEqual(send(HTTPRequest(method: "GET", url: "https://example.com/"), services, pluginLevel, Answers()).0,
                        ap_status(AP_ERR_INVALID_ARGUMENT), "only an instance has an executor to answer on")
         XCTAssertEqual(count(services, outcome: "invalid"), 1)
@@ -256,7 +256,7 @@ final class HTTPServiceTests: XCTestCase {
     // HMAC through the table, against RFC 2202 (SHA-1) and RFC 4231 (SHA-256).
     func testHMACMatchesTheRFCVectors() throws {
         let services = try services()
-        let context = services.pluginContext(pluginID: "com.test.hmac")
+        let context = services.pluginContext(pluginID: "com.test.hmac", version: "1.0.0")
         func hmac(_ algorithm: UInt32, _ key: [UInt8], _ data: [UInt8], capacity: Int = 32) -> (ap_status, [UInt8]) {
             var out = [UInt8](repeating: 0, count: capacity)
             var written = 0

@@ -74,7 +74,7 @@ final class HostServicesTests: XCTestCase {
     }
 
     func testStateAndSecretsNeedAnInstanceContext() throws {
-        let pluginContext = services.pluginContext(pluginID: "com.test.plugin-level")
+        let pluginContext = services.pluginContext(pluginID: "com.test.plugin-level", version: "1.0.0")
         XCTAssertEqual(setState(pluginContext.opaque, "k", "v"), ap_status(AP_ERR_INVALID_ARGUMENT))
     }
 }

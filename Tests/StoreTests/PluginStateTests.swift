@@ -14,7 +14,7 @@ final class PluginStateTests: XCTestCase {
     /// One instance's context; released when the test ends.
     private func instance(_ services: HostServices, tenant: String = "t1", plugin: String = "com.test.state",
                           instance: String = "i1") throws -> OpaquePointer {
-        let context = try services.instanceContext(pluginID: plugin, tenantID: tenant, instanceID: instance, secrets: [:], networkHosts: [], servicePermissions: 0)
+        let context = try services.instanceContext(pluginID: plugin, pluginVersion: "1.0.0", tenantID: tenant, instanceID: instance, secrets: [:], networkHosts: [], servicePermissions: 0)
         addTeardownBlock { services.release(context) }
         return context.opaque
     }
@@ -105,7 +105,7 @@ final class PluginStateTests: XCTestCase {
         let storage = FailingStorage()
         storage.failing = true
         let services = HostServices(state: storage)
-        XCTAssertThrowsError(try services.instanceContext(pluginID: "p", tenantID: "t", instanceID: "i", secrets: [:], networkHosts: [], servicePermissions: 0))
+        XCTAssertThrowsError(try services.instanceContext(pluginID: "p", pluginVersion: "1.0.0", tenantID: "t", instanceID: "i", secrets: [:], networkHosts: [], servicePermissions: 0))
     }
 
     // MARK: Tenants apart (issue 7): one plugin, one instance id, two tenants
@@ -117,7 +117,7 @@ final class PluginStateTests: XCTestCase {
 
     private func context(_ services: HostServices, _ tenant: String, _ instance: String = "market", plugin: String = "com.test.state",
                          secrets: [String: String] = [:]) throws -> HostContext {
-        try services.instanceContext(pluginID: plugin, tenantID: tenant, instanceID: instance, secrets: secrets, networkHosts: [],
+        try services.instanceContext(pluginID: plugin, pluginVersion: "1.0.0", tenantID: tenant, instanceID: instance, secrets: secrets, networkHosts: [],
                                      servicePermissions: 0)
     }
 

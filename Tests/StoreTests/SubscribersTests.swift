@@ -150,7 +150,7 @@ final class SubscriptionServiceTests: XCTestCase {
     }
 
     private func instance(_ services: HostServices, tenant: String = "t1", permitted: Bool = true) throws -> OpaquePointer {
-        let context = try services.instanceContext(pluginID: "com.test.subs", tenantID: tenant, instanceID: "i1", secrets: [:], networkHosts: [],
+        let context = try services.instanceContext(pluginID: "com.test.subs", pluginVersion: "1.0.0", tenantID: tenant, instanceID: "i1", secrets: [:], networkHosts: [],
                                                    servicePermissions: permitted ? UInt64(AP_PERMISSION_SUBSCRIPTIONS.rawValue) : 0)
         addTeardownBlock { services.release(context) }
         return context.opaque

@@ -8,21 +8,17 @@ import SharedTestData
 import Store
 import Strategy
 import Tenancy
+import Timekeeping
 import XCTest
 
 /// The tenant host with the bundled plugins on a simulated market in real
 /// time: shared connectors, and reloads that touch only what changed while
 /// events flow.
 final class TenantHostTests: XCTestCase {
-    private final class Router: StrategySet {
-        var strategies: [String: TenantStrategy] = [:]
-        func replace(tenant: String, with strategy: TenantStrategy?) { strategies[tenant] = strategy }
-    }
-
     private var folder: URL!
     private var services: HostServices!
     private var market: MarketPipeline!
-    private var router: Router!
+    private var strategies: TenantStrategies!
     private var host: TenantHost!
 
     override func setUpWithError() throws {
@@ -33,19 +29,22 @@ final class TenantHostTests: XCTestCase {
         for product in ["ap-exchange-sim", "ap-head-technical", "ap-head-rules"] {
             try registry.load(try AlphaPlusCLI.bundledPlugin(product))
         }
-        let router = Router()
-        let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1e9) }
-        let market = MarketPipeline(clock: clock) { frame in
-            for strategy in router.strategies.values { strategy.onFrame(frame) }
+        let strategies = TenantStrategies()
+        let clock = WallClock()
+        let market = MarketPipeline(clock: clock.nowNs) { frame in
+            strategies.onFrame(frame)
         }
         services.setEventSink { _, event in market.ingest(event) }
-        let store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: clock)
-        host = TenantHost(services: services, registry: registry, store: store, market: market, strategies: router, halt: GlobalHalt(),
-                          logger: Logger(label: "test.tenancy"), nowNs: clock)
+        let store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: clock.nowNs)
+        host = TenantHost(services: services, registry: registry, store: store, strategies: strategies, halt: GlobalHalt(),
+                          logger: Logger(label: "test.tenancy"), clock: clock)
         self.services = services
         self.market = market
-        self.router = router
+        self.strategies = strategies
     }
+
+    /// The tenant's strategy receiving frames now.
+    private func strategy(_ tenant: String) -> TenantStrategy? { strategies.all.first { $0.tenant == tenant } }
 
     override func tearDown() {
         host?.shutdown()
@@ -129,7 +128,7 @@ final class TenantHostTests: XCTestCase {
     func testReloadingOneTenantWhileEventsFlowLosesNoneAndLeavesTheOtherAlone() throws {
         try host.start([try tenant("alpha"), try tenant("beta")])
         let alphaHeads = (instance("alpha", "technical"), instance("alpha", "rules"))
-        let alphaStrategy = try XCTUnwrap(market.exclusively { router.strategies["alpha"] })
+        let alphaStrategy = try XCTUnwrap(strategy("alpha"))
         Thread.sleep(forTimeInterval: 0.5)
         var reloads = 0
         for round in 0..<8 {
@@ -143,19 +142,19 @@ final class TenantHostTests: XCTestCase {
         // Alpha was not touched: the same head instances and the same strategy, still evaluating.
         XCTAssertTrue(instance("alpha", "technical") === alphaHeads.0)
         XCTAssertTrue(instance("alpha", "rules") === alphaHeads.1)
-        XCTAssertTrue(market.exclusively { router.strategies["alpha"] } === alphaStrategy)
-        XCTAssertFalse(market.exclusively { router.strategies["beta"] } === nil)
+        XCTAssertTrue(strategy("alpha") === alphaStrategy)
+        XCTAssertFalse(strategy("beta") === nil)
 
         host.shutdown()  // connectors destroyed: nothing is emitted from here on
         let emitted = eventsEmitted, processed = eventsProcessed
         print("reload: \(reloads) reloads of beta while \(emitted) events flowed; \(processed) processed, "
-              + "alpha evaluated \(market.exclusively { alphaStrategy.counters.framesEvaluated }) frames")
+              + "alpha evaluated \(strategies.withStrategies { _ in alphaStrategy.counters.framesEvaluated }) frames")
         XCTAssertGreaterThan(emitted, 2_000)
         XCTAssertEqual(emitted, processed, "events in = events processed")
         // Every one-minute frame (only BTC-USDT is subscribed) reached alpha, reloads of beta or not.
         let frames = market.frameCounts.first(where: { $0.timeframeSeconds == 60 }).map(\.frames) ?? 0
         XCTAssertGreaterThan(frames, 0)
-        XCTAssertEqual(market.exclusively { alphaStrategy.counters.framesEvaluated }, frames)
+        XCTAssertEqual(strategies.withStrategies { _ in alphaStrategy.counters.framesEvaluated }, frames)
     }
 
     func testRemovingATenantLeavesTheOthersRunning() throws {
@@ -168,7 +167,7 @@ final class TenantHostTests: XCTestCase {
         XCTAssertEqual(betaTechnical.currentPhase, .destroyed)
         XCTAssertEqual(alphaTechnical.currentPhase, .started)
         XCTAssertTrue(instance("alpha", "technical") === alphaTechnical)
-        XCTAssertNil(market.exclusively { router.strategies["beta"] })
+        XCTAssertNil(strategy("beta"))
         XCTAssertEqual(host.connectorStatistics.connectors, 1, "alpha still uses the connector")
         let accepted = market.acceptedEvents
         Thread.sleep(forTimeInterval: 0.3)
@@ -177,9 +176,9 @@ final class TenantHostTests: XCTestCase {
 
     func testAStrategyRebuiltByAReloadKeepsItsPaperBook() throws {
         try host.start([try tenant("alpha")])
-        let before = try XCTUnwrap(market.exclusively { router.strategies["alpha"] })
+        let before = try XCTUnwrap(strategy("alpha"))
         _ = host.reload([try tenant("alpha", minAgree: 2)])
-        let after = try XCTUnwrap(market.exclusively { router.strategies["alpha"] })
+        let after = try XCTUnwrap(strategy("alpha"))
         XCTAssertFalse(before === after)
         XCTAssertTrue(before.trader === after.trader, "the same costs and equity: the book carries over")
         XCTAssertEqual(after.settings.consensus.minAgree, 2)

@@ -31,6 +31,7 @@ import Logging
 import PluginRuntime
 import Store
 import Strategy
+import Timekeeping
 
 func seconds(since start: UInt64) -> Double { Double(monotonicNs() - start) / 1e9 }
 

@@ -23,6 +23,7 @@ import HostMetrics
 import Logging
 import PluginRuntime
 import Strategy
+import Timekeeping
 
 HostMetrics.bootstrap()
 
@@ -31,7 +32,9 @@ let target = 1_000_000.0
 
 // The four bundled heads, built by `swift build -c release` next to this binary.
 let products = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-let services = HostServices()
+// The data's time, moved by each run's bars (as in `alphaplus backtest`).
+let clock = ManualClock(startNs: 0)
+let services = HostServices(clock: clock)
 let registry = PluginRegistry(services: services)
 let headConfigs: [(instance: String, product: String, config: String)] = [
     ("technical", "ap-head-technical", "{}"),
@@ -59,7 +62,7 @@ func makeStrategy() throws -> TenantStrategy {
 /// Returns its counters (to check /metrics against).
 func run(_ name: String, _ bars: [Candle], symbol: String) throws -> TenantStrategy.Counters {
     let strategy = try makeStrategy()
-    let runner = BacktestRunner(strategy: strategy)
+    let runner = BacktestRunner(strategy: strategy, clock: clock)
     let warmup = min(1_000, bars.count / 10)
     for bar in bars[..<warmup] { runner.feedBar(venue: "bench", symbol: symbol, bar) }
     let allocationsBefore = ap_allocation_count()

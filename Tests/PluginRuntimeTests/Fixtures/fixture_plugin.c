@@ -11,8 +11,14 @@
  *   FIX_NO_ENTRY                     export a differently named function
  *   FIX_CREATE_FAILS                 create returns an error with a message
  *   FIX_INIT_FAILS                   init returns an error with a message
+ *   FIX_HANG_ON_EVALUATE=n           evaluate never returns from its nth call on
+ *                                    (a head stuck in an endless loop)
+ *   FIX_TIMER_NS=n                   create starts a timer repeating every n ns
+ *                                    of the host clock; each firing stores
+ *                                    "timer_fired" (a count) and "timer_now_ns"
  * It exercises host services: create stores state and reads a secret; every
- * evaluate counts in state and votes from the indicator "x".
+ * evaluate counts in state, stores the host clock's now_ns ("now_ns") and
+ * the frame's ts_ns ("frame_ts_ns"), and votes from the indicator "x".
  */
 #include <alphaplus/plugin.h>
 #include <stdlib.h>
@@ -70,7 +76,29 @@ static const ap_plugin_descriptor descriptor = {
 static const ap_host_api *host;
 static int init_count;
 
-typedef struct fixture { ap_host_context *ctx; long evaluations; } fixture;
+typedef struct fixture { ap_host_context *ctx; long evaluations; long timer_fired; } fixture;
+
+/* Stores a signed number as decimal text under key. */
+static void put_number(ap_host_context *ctx, const char *key, long long value) {
+    char digits[24];
+    int n = 0;
+    unsigned long long v = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v > 0);
+    char text[25];
+    int length = 0;
+    if (value < 0) text[length++] = '-';
+    for (int i = n - 1; i >= 0; i--) text[length++] = digits[i];
+    host->state_set(ctx, (ap_str){key, strlen(key)}, (const uint8_t *)text, (size_t)length);
+}
+
+#ifdef FIX_TIMER_NS
+static void fix_timer(void *user, uint64_t timer_id) {
+    (void)timer_id;
+    fixture *f = (fixture *)user;
+    put_number(f->ctx, "timer_fired", ++f->timer_fired);
+    put_number(f->ctx, "timer_now_ns", host->now_ns(f->ctx));
+}
+#endif
 
 static ap_status fix_init(const ap_plugin_api *self, const ap_host_api *h, ap_host_context *ctx, ap_error *err) {
     (void)self; (void)ctx;
@@ -112,6 +140,10 @@ static ap_status fix_create(const ap_plugin_api *self, const ap_create_args *arg
         host->state_set(f->ctx, (ap_str)STR("token_length"), (const uint8_t *)text, (size_t)n);
     }
     host->log(f->ctx, AP_LOG_INFO, (ap_str)STR("fixture created"));
+#ifdef FIX_TIMER_NS
+    uint64_t timer_id = 0;
+    host->timer_start(f->ctx, FIX_TIMER_NS, FIX_TIMER_NS, fix_timer, f, &timer_id);
+#endif
     *out = (ap_instance *)f;
     return AP_OK;
 #endif
@@ -122,7 +154,15 @@ static void fix_destroy(const ap_plugin_api *self, ap_instance *instance) { (voi
 static ap_status fix_evaluate(ap_instance *instance, const ap_feature_frame *frame, ap_vote *vote, ap_error *err) {
     fixture *f = (fixture *)instance;
     f->evaluations++;
+#ifdef FIX_HANG_ON_EVALUATE
+    if (f->evaluations >= FIX_HANG_ON_EVALUATE) {
+        volatile unsigned long spins = 0;
+        for (;;) spins++;
+    }
+#endif
     host->metric_record(f->ctx, AP_METRIC_COUNTER, (ap_str)STR("evaluations"), 1);
+    put_number(f->ctx, "now_ns", host->now_ns(f->ctx));
+    put_number(f->ctx, "frame_ts_ns", frame->ts_ns);
     for (size_t i = 0; i < frame->indicator_count; i++) {
         if (frame->indicator_names[i].len == 1 && frame->indicator_names[i].ptr[0] == 'x') {
             double x = frame->indicator_values[i];

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Distribution
 import Foundation
 import HostConfig
@@ -13,7 +12,7 @@ import Tenancy
 /// without one): webhooks to the tenants' instances as created, the admin
 /// API with the operator's and the tenants' tokens, health and readiness.
 func startIngress(_ config: HostConfig, running: [TenantHost.Running], registry: PluginRegistry, store: SignalStore,
-                  readiness: Readiness, logger: Logger) throws -> IngressServer? {
+                  readiness: Readiness, logger: Logger, serverLogger: Logger) throws -> IngressServer? {
     guard let http = config.http else { return nil }
     let catalog = ingressCatalog(running, registry: registry, logger: logger)
     let operatorToken = adminToken(http.adminToken, of: "the operator (\(config.file))", logger: logger)
@@ -23,8 +22,8 @@ func startIngress(_ config: HostConfig, running: [TenantHost.Running], registry:
     let server = IngressServer(
         settings: IngressSettings(host: http.host, port: http.port, maxBodyBytes: http.maxBodyBytes,
                                   requestDeadline: .milliseconds(http.requestDeadlineMs), operatorToken: operatorToken),
-        catalog: catalog, store: store, readiness: readiness, metricsText: { HostMetrics.exposition() })
-    do { try server.start() } catch { throw ValidationError("\(error)") }
+        catalog: catalog, store: store, readiness: readiness, metricsText: { HostMetrics.exposition() }, logger: serverLogger)
+    do { try server.start() } catch { throw HostError(description: "\(error)") }
     return server
 }
 
