@@ -262,6 +262,11 @@ let package = Package(
             "ChannelTwitter",  // FakeX checks signatures and lengths with the plugin's (cross-checked) functions
             .product(name: "Crypto", package: "swift-crypto"),  // FakeX's HMAC-SHA1
         ], path: "Tests/FakeChannelServers"),
+        // A whole host in the test's process on a manual clock (HostHarness), as HummingbirdTesting serves an application.
+        .target(name: "HostTesting", dependencies: [
+            "AlphaPlusHost", "HostConfig", "Store", "Timekeeping",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/HostTesting"),
         // Finds ../shared/data for the tests that read real market data.
         .target(name: "SharedTestData", dependencies: [
             "TestRandom",
@@ -312,6 +317,10 @@ let package = Package(
         // The admin query parser fuzzed for as long as one likes (ALPHAPLUS_FUZZ_ITERATIONS, ALPHAPLUS_FUZZ_SEED).
         .executableTarget(name: "IngressFuzz", dependencies: ["IngressFuzzing"], path: "bench/IngressFuzz"),
 
+        // The host as a library (HostApplication), driven in process by HostHarness on a manual clock.
+        .testTarget(name: "HostTests", dependencies: [
+            "AlphaPlusHost", "HostTesting", "FakeChannelServers", "Store", "Strategy",
+        ]),
         .testTarget(name: "TenancyTests", dependencies: [
             "Tenancy", "HostConfig", "PluginRuntime", "MarketData", "Strategy", "Store", "SharedTestData", "Timekeeping",
             .product(name: "CAlphaPlus", package: "swift"),
@@ -393,6 +402,7 @@ let package = Package(
         // Faults and the demo end to end: the alphaplus binary or PluginRuntime + Distributor, the built
         // channel plugins (.build/debug/*.so), the curl HTTP service and the fakes on loopback.
         .testTarget(name: "DistributionFaultTests", dependencies: [
+            "HostTesting",  // the host in process on a manual clock
             "Timekeeping",
             "Distribution", "Store", "PluginRuntime", "HostConfig", "HTTPClient", "Strategy", "FakeChannelServers", "SharedTestData",
             "ChannelTwitter",  // OAuth1Credentials for FakeX, TwitterText to weigh the Tweets

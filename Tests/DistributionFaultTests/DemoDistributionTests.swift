@@ -4,18 +4,22 @@ import Distribution
 import FakeChannelServers
 import Foundation
 import HostConfig
+import HostTesting
 import SharedTestData
 import Store
 import Strategy
 import XCTest
 
-/// The demo tenant (config/tenants/demo.yaml) run by `alphaplus run`: its
-/// signals reach the Discord, Telegram and X fakes through the three
-/// channel plugins; without secrets it runs dry.
+/// The demo tenant (config/tenants/demo.yaml): its signals reach the
+/// Discord, Telegram and X fakes through the three channel plugins, the
+/// host in this process on a manual clock the fakes' clock follows; run by
+/// `alphaplus run` without secrets, it runs dry.
 final class DemoDistributionTests: XCTestCase {
     private var folder: URL!
     private var servers: [LoopbackServer] = []
     private var hosts: [HostProcess] = []
+    private var harness: HostHarness?
+    private var variables: [String] = []
 
     /// The demo's secrets, as `scripts/run` reads them from the environment.
     private static let secretVariables = ["DEMO_DISCORD_WEBHOOK_SIGNALS", "DEMO_TELEGRAM_BOT_TOKEN", "DEMO_X_CONSUMER_KEY",
@@ -31,58 +35,62 @@ final class DemoDistributionTests: XCTestCase {
     }
 
     override func tearDown() {
+        harness?.shutdown()
+        variables.forEach { unsetenv($0) }
         hosts.forEach { $0.end() }
         servers.forEach { $0.stop() }
         try? FileManager.default.removeItem(at: folder)
     }
 
     func testDemoSignalsReachTheThreeFakesByTier() throws {
-        let discord = FakeDiscord()
-        let telegram = FakeTelegram(token: "7300000003:AAHdemoTestToken_\(UUID().uuidString.prefix(8))")
+        let fakeClock = FakeClock(manualSeconds: Double(t0) / 1e9)
+        let discord = FakeDiscord(clock: fakeClock)
+        let telegram = FakeTelegram(token: "7300000003:AAHdemoTestToken_\(UUID().uuidString.prefix(8))", clock: fakeClock)
         let account = OAuth1Credentials(consumerKey: "demo-ck-\(UUID().uuidString)", consumerSecret: "demo-cs-\(UUID().uuidString)",
                                         accessToken: "demo-at-\(UUID().uuidString)", accessTokenSecret: "demo-ats-\(UUID().uuidString)")
-        let x = FakeX(clock: FakeClock(), accounts: [account])
+        let x = FakeX(clock: fakeClock, accounts: [account])
         for fake in [discord, telegram, x] as [any FakePlatform] { servers.append(try LoopbackServer(fake)) }
         let webhook = discord.createWebhook()
         // The demo's chats: its group (-1001000000001) and its public channel.
         telegram.addChat(-1001000000001, type: .supergroup)
         telegram.addChat(-1001000000002, type: .channel, username: "alphaplus_demo_free")
 
-        let config = try writeHostConfig(in: folder, overrides: ["https://discord.com": servers[0], "https://api.telegram.org": servers[1],
-                                                                 "https://api.x.com": servers[2]], logLevel: "debug")
-        let tenantFile = try demoCopy(in: folder, promptSignals + [
+        let tenant = try demoText(promptSignals + [shortHistory,
             ("  tiers: { premium: 0, basic: 60, free: 300 }",
              "  tiers: { premium: 0, basic: 10, free: 20 }   # test only: basic and free (X's) go out within the run"),
         ])
-        let settings = try XCTUnwrap(TenantConfig.load(tenantFile.path).distribution)
         let secrets = [webhook.url, telegram.token, account.consumerKey, account.consumerSecret, account.accessToken, account.accessTokenSecret,
                        "tg-hook-\(UUID().uuidString)", "tg-link-\(UUID().uuidString)", "whsec_demo\(UUID().uuidString.prefix(8))"]
-        let environment = Dictionary(uniqueKeysWithValues: zip(Self.secretVariables, secrets))
+        for (variable, value) in zip(Self.secretVariables, secrets) { setenv(variable, value, 1) }
+        variables = Self.secretVariables
+        let harness = try HostHarness(hostConfig: """
+            log_level: debug
+            network:
+              endpoint_overrides:
+                "https://discord.com": "\(servers[0].baseURL)"
+                "https://api.telegram.org": "\(servers[1].baseURL)"
+                "https://api.x.com": "\(servers[2].baseURL)"
+            """, tenants: ["demo": tenant], startNs: t0)
+        self.harness = harness
+        harness.followers.append { ns in fakeClock.advance(by: Double(ns) / 1e9 - fakeClock.now) }
+        let settings = try XCTUnwrap(TenantConfig.load(harness.folder.appendingPathComponent("tenants/demo.yaml").path).distribution)
+        let store = harness.store
+        try harness.start()
 
-        let started = Date()
-        let host = try HostProcess(["run", "--config", config.path, "--duration", "150"], environment: environment, in: folder)
-        hosts.append(host)
-        XCTAssertTrue(eventually(timeout: 30) { host.err.contains("store open") || !host.process.isRunning }, "the host did not open its store")
-        let store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { 0 })
-
-        // Until every destination got a signal and nothing due for 3 s
-        // waits (a Telegram chat takes one message a second).
-        var caughtUpNs: Int64 = 0
-        let finished = try eventually(timeout: 140, interval: 0.5) {
-            guard host.process.isRunning else { return true }
-            caughtUpNs = Int64(Date().timeIntervalSince1970 * 1e9)
-            let rows = try store.outboxEntries(tenant: "demo")
-            let delivered = Set(rows.filter { $0.kind == .signal && $0.state == .delivered }.map(\.destination))
-            return delivered == Set(Self.channels.keys)
-                && !rows.contains { [.pending, .sending].contains($0.state) && $0.notBeforeNs <= caughtUpNs - 3 * second }
-        }
-        let stoppedNs = Int64(Date().timeIntervalSince1970 * 1e9)
-        host.send(SIGTERM)
-        XCTAssertEqual(host.wait(timeout: 30), 0, "alphaplus run did not stop cleanly: \(host.err.suffix(3000))")
+        // Two minutes of market: signals at the start (the history's last candles) and at each minute's close;
+        // their basic (10 s) and free (20 s) copies come due within it, and a Telegram chat takes one a second.
+        harness.advance(bySeconds: 120)
+        let caughtUpNs = harness.clock.nowNs()
+        let rowsAtTheEnd = try store.outboxEntries(tenant: "demo")
+        let delivered = Set(rowsAtTheEnd.filter { $0.kind == .signal && $0.state == .delivered }.map(\.destination))
+        let report = harness.shutdown()
+        XCTAssertTrue(report.abandoned.isEmpty && report.finishedInTime, "the host did not stop cleanly: \(report)")
         let states = try store.outboxEntries(tenant: "demo").map { "\($0.destination) \($0.kind) \($0.state)" }
-        XCTAssertTrue(finished, "not every destination got a signal within 140 s: \(states)")
+        XCTAssertEqual(delivered, Set(Self.channels.keys), "not every destination got a signal within 120 s: \(states)")
+        XCTAssertFalse(rowsAtTheEnd.contains { [.pending, .sending].contains($0.state) && $0.notBeforeNs <= caughtUpNs - 3 * second },
+                       "a delivery due 3 s before the end was not sent: \(states)")
 
-        let output = host.out + host.err
+        let output = harness.logs.text
         for (origin, server) in zip(["https://discord.com", "https://api.telegram.org", "https://api.x.com"], servers) {
             XCTAssertTrue(output.contains("endpoint override: requests to \(origin) go to \(server.baseURL)"), origin)
         }
@@ -137,9 +145,9 @@ final class DemoDistributionTests: XCTestCase {
         for entry in rows where entry.state == .dead {
             XCTFail("\(entry.idempotencyKey) to \(entry.destination) is dead: \(entry.lastError)")
         }
-        let firstSignal = Double(signals.map(\.createdAtNs).min()!) / 1e9 - started.timeIntervalSince1970
-        print("demo: \(signals.count) signals (the first of a candle closed at start \(String(format: "%+.0f", firstSignal)) s), "
-              + "stopped after \(String(format: "%.0f", Double(stoppedNs) / 1e9 - started.timeIntervalSince1970)) s; outbox \(Dictionary(grouping: rows, by: { "\($0.destination) \($0.state.rawValue)" }).mapValues(\.count).sorted { $0.key < $1.key }); "
+        let firstSignal = Double(signals.map(\.createdAtNs).min()! - t0) / 1e9
+        print("demo: \(signals.count) signals (the first of a candle closed at start \(String(format: "%+.0f", firstSignal)) s) in "
+              + "120 s of market; outbox \(Dictionary(grouping: rows, by: { "\($0.destination) \($0.state.rawValue)" }).mapValues(\.count).sorted { $0.key < $1.key }); "
               + "fakes: discord \(discord.messages.count), telegram \(telegram.messages.count), x \(x.accepted.count)")
     }
 

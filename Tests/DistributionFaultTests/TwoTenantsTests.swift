@@ -3,32 +3,34 @@ import AlphaPlusSDK
 import Distribution
 import FakeChannelServers
 import Foundation
+import HostTesting
 import HTTPClient
 import SharedTestData
 import Store
 import Strategy
 import XCTest
 
-/// Issue 7: two tenants in one `alphaplus run` on the same synthetic market
+/// Issue 7: two tenants in one host on the same synthetic market
 /// (the demo's exchange-sim settings, seed and symbols) with different
 /// heads, consensus, channels and tiers. Each gets the signals its own
 /// configuration makes, delivered to its own destinations only, after its
 /// own tier delays; each tenant's admin token reads only its own routes.
 /// Both use the same instance ids (market, technical) and destination id
-/// (signals), so nothing may be told apart by those alone.
+/// (signals), so nothing may be told apart by those alone. The host runs
+/// in this process on a manual clock (`HostHarness`) that the fakes' clock
+/// follows, so two minutes of market and the tiers' delays pass at once
+/// and every time checked is exact.
 final class TwoTenantsTests: XCTestCase {
-    private var folder: URL!
     private var servers: [LoopbackServer] = []
-    private var hosts: [HostProcess] = []
+    private var harness: HostHarness?
+    private var variables: [String] = []
     private let client = HTTPClient()
 
-    override func setUpWithError() throws { folder = try temporaryFolder("two-tenants") }
-
     override func tearDown() {
-        hosts.forEach { $0.end() }
+        harness?.shutdown()
         servers.forEach { $0.stop() }
         client.shutdown()
-        try? FileManager.default.removeItem(at: folder)
+        variables.forEach { unsetenv($0) }
     }
 
     /// What differs between the two tenants.
@@ -53,14 +55,14 @@ final class TwoTenantsTests: XCTestCase {
     private let betaChats: [String: Int64] = ["signals": -1002000000001, "later": -1002000000002]
 
     func testTwoTenantsOnOneMarketGetTheirOwnSignalsAndDeliveries() throws {
-        let discord = FakeDiscord()
+        let wallStart = Date()
+        let fakeClock = FakeClock(manualSeconds: Double(t0) / 1e9)
+        let discord = FakeDiscord(clock: fakeClock)
         let webhooks = ["signals": discord.createWebhook(), "later": discord.createWebhook()]
-        let telegram = FakeTelegram(token: "7300000021:AAHtwoTenants_\(UUID().uuidString.prefix(8))")
+        let telegram = FakeTelegram(token: "7300000021:AAHtwoTenants_\(UUID().uuidString.prefix(8))", clock: fakeClock)
         for chat in betaChats.values { telegram.addChat(chat, type: .supergroup) }
         for fake in [discord, telegram] as [any FakePlatform] { servers.append(try LoopbackServer(fake)) }
-        let config = try writeHostConfig(in: folder, overrides: ["https://discord.com": servers[0], "https://api.telegram.org": servers[1]],
-                                         adminToken: "${env:TWO_OPERATOR_TOKEN}")
-        try write(alpha, channels: """
+        let alphaFile = try tenantFile(alpha, channels: """
               - id: discord
                 plugin: com.alphaplus.channel-discord
                 secrets:
@@ -70,7 +72,7 @@ final class TwoTenantsTests: XCTestCase {
                 - { id: signals, channel: discord, tier: premium, target: { webhook: signals } }
                 - { id: later, channel: discord, tier: free, target: { webhook: later } }
             """)
-        try write(beta, channels: """
+        let betaFile = try tenantFile(beta, channels: """
               - id: telegram
                 plugin: com.alphaplus.channel-telegram
                 settings: { bot_username: two_tenants_bot }
@@ -83,24 +85,31 @@ final class TwoTenantsTests: XCTestCase {
         let environment = ["TWO_OPERATOR_TOKEN": "operator-\(UUID().uuidString)", "ALPHA_ADMIN_TOKEN": tokens["alpha"]!,
                            "BETA_ADMIN_TOKEN": tokens["beta"]!, "ALPHA_WEBHOOK_SIGNALS": webhooks["signals"]!.url,
                            "ALPHA_WEBHOOK_LATER": webhooks["later"]!.url, "BETA_BOT_TOKEN": telegram.token]
+        for (name, value) in environment { setenv(name, value, 1) }
+        variables = Array(environment.keys)
 
-        let started = Date()
-        let host = try HostProcess(["run", "--config", config.path, "--duration", "200"], environment: environment, in: folder)
-        hosts.append(host)
-        let base = try XCTUnwrap(listeningBase(of: host), "the host did not listen: \(host.err.suffix(3000))")
-        let store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { 0 })
-
-        // Until each tenant has a signal delivered to each of its destinations and one that its tier held back. The
-        // history's last candles make signals at the start, up to 2 minutes old and so mostly due at once; the first
-        // live candle closes within a minute of the start, and its free copies are due 25 s later at the most.
-        let startedNs = Int64(started.timeIntervalSince1970 * 1e9)
-        let delivered = try eventually(timeout: 150, interval: 0.5) {
-            guard host.process.isRunning else { return true }
-            return try [alpha, beta].allSatisfy { tenant in
-                let rows = try store.outboxEntries(tenant: tenant.id).filter { $0.state == .delivered }
-                return Set(rows.map(\.destination)) == Set(tenant.destinations.keys)
-                    && rows.contains { $0.notBeforeNs > startedNs + second && tenant.destinations[$0.destination]?.delay ?? 0 > 0 }
-            }
+        let harness = try HostHarness(hostConfig: """
+            network:
+              endpoint_overrides:
+                "https://discord.com": "\(servers[0].baseURL)"
+                "https://api.telegram.org": "\(servers[1].baseURL)"
+            http:
+              listen: 127.0.0.1:0
+              admin_token: ${env:TWO_OPERATOR_TOKEN}
+            """, tenants: ["alpha": alphaFile, "beta": betaFile], startNs: t0)
+        self.harness = harness
+        harness.followers.append { ns in fakeClock.advance(by: Double(ns) / 1e9 - fakeClock.now) }
+        let startedNs = t0
+        try harness.start()
+        let base = "http://127.0.0.1:\(try XCTUnwrap(harness.host.httpPort))"
+        let store = harness.store
+        // Two minutes of market: signals from the history's last candles at the start and at each minute's close
+        // after it; the free tiers' copies (20 s and 25 s) of the live ones come due within it.
+        harness.advance(bySeconds: 120)
+        let delivered = try [alpha, beta].allSatisfy { tenant in
+            let rows = try store.outboxEntries(tenant: tenant.id).filter { $0.state == .delivered }
+            return Set(rows.map(\.destination)) == Set(tenant.destinations.keys)
+                && rows.contains { $0.notBeforeNs > startedNs + second && tenant.destinations[$0.destination]?.delay ?? 0 > 0 }
         }
 
         // Each token reads its own tenant, not the other's.
@@ -120,10 +129,10 @@ final class TwoTenantsTests: XCTestCase {
             let page = try JSONValue(parsing: try get(base + "/admin/v1/tenants/\(tenant.id)/signals?limit=500", token: environment["TWO_OPERATOR_TOKEN"]!).text)
             if case .array(let items)? = page["signals"] { served[tenant.id] = items.count }
         }
-        host.send(SIGTERM)
-        XCTAssertEqual(host.wait(timeout: 30), 0, "alphaplus run did not stop cleanly: \(host.err.suffix(3000))")
+        let report = harness.shutdown()
+        XCTAssertTrue(report.abandoned.isEmpty && report.finishedInTime, "\(report)")
         let states = try [alpha, beta].flatMap { try store.outboxEntries(tenant: $0.id).map { "\($0.tenant)/\($0.destination) \($0.state.rawValue)" } }
-        XCTAssertTrue(delivered, "not every destination of both tenants got a signal, or none was held by its tier, within 150 s: \(states)")
+        XCTAssertTrue(delivered, "not every destination of both tenants got a signal, or none was held by its tier, within 120 s: \(states)")
 
         var signalsOf: [String: [Signal]] = [:]
         for tenant in [alpha, beta] {
@@ -158,7 +167,7 @@ final class TwoTenantsTests: XCTestCase {
             let row = alphaRows.first { $0.destination == destination && $0.text == message.shownText }
             XCTAssertNotNil(row, "\(destination) got a text that is not alpha's: \(message.shownText)")
             if let row {
-                XCTAssertGreaterThanOrEqual(message.time + 0.1, Double(row.notBeforeNs) / 1e9, "\(row.idempotencyKey) came early")
+                XCTAssertGreaterThanOrEqual(message.time, Double(row.notBeforeNs) / 1e9, "\(row.idempotencyKey) came early")
                 if row.notBeforeNs > startedNs + second, row.tier == "free" { held += 1 }
             }
         }
@@ -167,7 +176,7 @@ final class TwoTenantsTests: XCTestCase {
             let row = betaRows.first { $0.destination == destination && $0.text == message.text }
             XCTAssertNotNil(row, "\(destination) got a text that is not beta's: \(message.text)")
             if let row {
-                XCTAssertGreaterThanOrEqual(message.time + 0.1, Double(row.notBeforeNs) / 1e9, "\(row.idempotencyKey) came early")
+                XCTAssertGreaterThanOrEqual(message.time, Double(row.notBeforeNs) / 1e9, "\(row.idempotencyKey) came early")
                 if row.notBeforeNs > startedNs + second, row.tier == "free" { held += 1 }
             }
         }
@@ -188,14 +197,16 @@ final class TwoTenantsTests: XCTestCase {
         print("two tenants: alpha \(alphaSignals.count) signals (\(alphaSignals.map { "\($0.symbol) \($0.side)" }.joined(separator: ", "))), "
               + "beta \(betaSignals.count) (\(betaSignals.map { "\($0.symbol) \($0.side)" }.joined(separator: ", "))); "
               + "discord \(discord.messages.count) messages, telegram \(telegram.messages.count), \(held) of them held by their tier's delay; "
-              + String(format: "%.0f s", Date().timeIntervalSince(started)))
+              + "two minutes of market in " + String(format: "%.1f s", Date().timeIntervalSince(wallStart)))
     }
 
-    /// `tenants/<id>.yaml`: the demo's market, news and heads' settings, the tenant's heads, consensus, channel and tiers.
-    private func write(_ tenant: Tenant, channels: String, destinations: String) throws {
+    /// The text of `tenants/<id>.yaml`: the demo's market, news and heads' settings, the tenant's heads, consensus,
+    /// channel and tiers.
+    private func tenantFile(_ tenant: Tenant, channels: String, destinations: String) throws -> String {
         let demoFile = try String(contentsOf: repository.appendingPathComponent("config/tenants/demo.yaml"), encoding: .utf8)
         XCTAssertEqual(demoFile.components(separatedBy: ruleThatAlwaysHolds.0).count, 2, "the demo's last rule changed")
         let demo = demoFile.replacingOccurrences(of: ruleThatAlwaysHolds.0, with: ruleThatAlwaysHolds.1)
+            .replacingOccurrences(of: shortHistory.0, with: shortHistory.1)
         // The demo's instances of heads and market, as they are there (the market's seed and symbols included), but
         // for the rules head's last rule.
         let instances = ["technical", "orderflow", "sentiment", "rules", "news", "market"].filter { tenant.heads.contains($0) || ["news", "market"].contains($0) }.map { id -> String in
@@ -226,7 +237,7 @@ final class TwoTenantsTests: XCTestCase {
               daily_summary: { enabled: false }
 
             """
-        try text.write(to: folder.appendingPathComponent("tenants/\(tenant.id).yaml"), atomically: true, encoding: .utf8)
+        return text
     }
 
     private func get(_ url: String, token: String) throws -> (status: Int, text: String) {
