@@ -427,6 +427,65 @@ final class TenantStrategyTests: XCTestCase {
         XCTAssertEqual(other.counters.quarantines[2], 0)
     }
 
+    /// At start a connector backfills hours of history as fast as it can,
+    /// while the machine is busiest: those frames' failures are counted and
+    /// logged but never quarantine a head; live failures still do.
+    func testHistoryWarmUpFailuresStartNoQuarantine() throws {
+        final class ManualTime { var ns: Int64 = 1_000_000_000 }
+        let logs = LogLines(), time = ManualTime()
+        ScriptedHead.switchFails.isOn = true
+        defer { ScriptedHead.switchFails.isOn = false }
+        let strategy = try strategy(["long", "long", "switch"], invocation: .deadline, deadlineMs: 2000, clock: { time.ns },
+                                    logger: Logger(label: "test") { _ in logs })
+        let frames = buffer()
+        for minute: Int64 in 0..<20 {
+            let history = frame(frames, minute: minute, open: 100, high: 101, low: 99, close: 100)
+            frames.pointer.pointee.ts_ns += 3 * 3600 * 1_000_000_000  // made three hours after its candle closed
+            strategy.onFrame(history)
+            time.ns += 1_000_000
+        }
+        XCTAssertEqual(strategy.counters.votes(head: 2, .error), 20, "every history frame called it")
+        XCTAssertEqual(strategy.counters.quarantines[2], 0)
+        let warnings = logs.messages.filter { $0.contains("h2 (plugin test.scripted-head): evaluate failed") }
+        XCTAssertEqual(warnings.count, 3)
+        XCTAssertTrue(warnings[0].hasSuffix("(error 1 time; history warm-up: not counted towards quarantine)"), warnings[0])
+
+        for minute: Int64 in 20..<24 { strategy.onFrame(frame(frames, minute: minute, open: 100, high: 101, low: 99, close: 100)) }
+        XCTAssertEqual(strategy.counters.quarantines[2], 0, "4 live failures are not 5: history added none")
+        strategy.onFrame(frame(frames, minute: 24, open: 100, high: 101, low: 99, close: 100))
+        XCTAssertEqual(strategy.counters.quarantines[2], 1)
+        let start = try XCTUnwrap(logs.messages.first { $0.contains("quarantined for 30 s") })
+        XCTAssertFalse(start.contains("head_deadline_ms"), "an error is not fixed by a longer deadline: \(start)")
+    }
+
+    /// A quarantine for timeouts names the key that set the deadline, its
+    /// value and one to try: the tenant's head_deadline_ms (the default,
+    /// 50 ms, is for a loaded machine), or the quota when it caps it.
+    func testATimeoutQuarantineSaysWhichDeadlineToRaiseAndToWhat() throws {
+        XCTAssertEqual(StrategySettings(heads: []).consensus.headDeadlineNs, 50_000_000)
+        final class ManualTime { var ns: Int64 = 1_000_000_000 }
+        let time = ManualTime()
+        func quarantineLine(deadlineMs: Double, quota: TenantQuota) throws -> String {
+            let logs = LogLines()
+            let strategy = try strategy(["long", "long", "hang"], invocation: .deadline, deadlineMs: deadlineMs, quota: quota,
+                                        clock: { time.ns }, logger: Logger(label: "test") { _ in logs })
+            let frames = buffer()
+            for minute: Int64 in 0..<5 { strategy.onFrame(frame(frames, minute: minute, open: 100, high: 101, low: 99, close: 100)) }
+            XCTAssertEqual(strategy.counters.votes(head: 2, .timeout), 5)
+            XCTAssertEqual(strategy.counters.quarantines[2], 1)
+            ScriptedHead.release.signal()
+            Thread.sleep(forTimeInterval: 0.05)  // the late call reads the frame's names
+            withExtendedLifetime(frames) {}
+            return try XCTUnwrap(logs.messages.first { $0.contains("h2 (plugin test.scripted-head): quarantined for 30 s") })
+        }
+        let tight = try quarantineLine(deadlineMs: 5, quota: .unlimited)
+        XCTAssertTrue(tight.hasSuffix("; if the head is slow rather than stuck, raise strategy.consensus.head_deadline_ms in tenant acme's file (now 5; try 50)"), tight)
+        let loaded = try quarantineLine(deadlineMs: 50, quota: .unlimited)
+        XCTAssertTrue(loaded.hasSuffix("raise strategy.consensus.head_deadline_ms in tenant acme's file (now 50; try 100)"), loaded)
+        let capped = try quarantineLine(deadlineMs: 2000, quota: TenantQuota(pluginCallNs: 2_500_000))
+        XCTAssertTrue(capped.hasSuffix("raise plugin_call_ms in the host file's quotas.tenants.acme (or quotas.default) (now 2.5, it caps this tenant's deadline; try 50)"), capped)
+    }
+
     func testBacktestsCallEveryHeadEveryFrame() throws {
         let strategy = try strategy(["long", "long", "fail"])
         let frames = buffer()
