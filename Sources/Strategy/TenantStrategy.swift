@@ -481,13 +481,8 @@ public final class TenantStrategy {
     private func headVotes() -> [HeadVote] {
         heads.indices.map { index in
             let slot = votes[index], head = heads[index]
-            var rationale = ""
-            if slot.status == .ok {
-                let length = min(Int(rawVotes[index].rationale_len), Int(AP_RATIONALE_CAPACITY))
-                rationale = withUnsafeBytes(of: rawVotes[index].rationale) { bytes in
-                    String(decoding: bytes.prefix(length), as: UTF8.self)
-                }
-            }
+            // Up to its declared length and first NUL, marked when cut.
+            let rationale = slot.status == .ok ? Vote.rationaleText(of: rawVotes + index) : ""
             return HeadVote(head: head.spec.instance, plugin: head.pluginID, status: slot.status, direction: slot.direction,
                             confidence: slot.confidence, calibratedConfidence: slot.calibrated, weight: head.spec.weight,
                             rationale: rationale, error: slot.status == .ok ? "" : headErrors[index])

@@ -80,18 +80,37 @@ nonisolated(unsafe) private var badDirectionHead = ap_head_v1(
         return status
     },
     on_event: nil)
-/// A copy of the SDK's table whose get_capability answers the wrapped
-/// head. The SDK keeps a pointer to its plugin object right after the
+/// What a C head's rationale buffer holds after the wrapped evaluate
+/// below: these bytes, then zeroes, and this `rationale_len`.
+nonisolated(unsafe) private var cRationale: (bytes: [UInt8], declared: UInt32) = ([], 0)
+/// The scripted head's evaluate, then its rationale overwritten as a C head
+/// may leave it (`cRationale`).
+nonisolated(unsafe) private var cRationaleHead = ap_head_v1(
+    struct_size: UInt32(MemoryLayout<ap_head_v1>.size),
+    evaluate: { instance, frame, vote, error in
+        let status = scriptedHeadTable.pointee.evaluate(instance, frame, vote, error)
+        withUnsafeMutableBytes(of: &vote!.pointee.rationale) { buffer in
+            buffer.initializeMemory(as: UInt8.self, repeating: 0)
+            buffer.copyBytes(from: cRationale.bytes)
+        }
+        vote?.pointee.rationale_len = cRationale.declared
+        return status
+    },
+    on_event: nil)
+/// A copy of the SDK's table whose get_capability answers another head
+/// table. The SDK keeps a pointer to its plugin object right after the
 /// table, so the copy carries that word too.
-nonisolated(unsafe) private let badDirectionAPI: UnsafePointer<ap_plugin_api> = {
+private func scriptedAPI(answering getCapability: @convention(c) (UnsafePointer<ap_plugin_api>?, ap_str) -> UnsafeRawPointer?) -> UnsafePointer<ap_plugin_api> {
     let original = PluginExport.entry(ScriptedHead.self)
     let size = MemoryLayout<ap_plugin_api>.stride + MemoryLayout<UnsafeRawPointer>.size
     let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: MemoryLayout<ap_plugin_api>.alignment)
     copy.copyMemory(from: original, byteCount: size)
     let table = copy.assumingMemoryBound(to: ap_plugin_api.self)
-    table.pointee.get_capability = { _, _ in UnsafeRawPointer(withUnsafePointer(to: &badDirectionHead) { $0 }) }
+    table.pointee.get_capability = getCapability
     return UnsafePointer(table)
-}()
+}
+nonisolated(unsafe) private let badDirectionAPI = scriptedAPI { _, _ in UnsafeRawPointer(withUnsafePointer(to: &badDirectionHead) { $0 }) }
+nonisolated(unsafe) private let cRationaleAPI = scriptedAPI { _, _ in UnsafeRawPointer(withUnsafePointer(to: &cRationaleHead) { $0 }) }
 
 /// Records what the strategy journals, or refuses it all.
 final class RecordingJournal: StrategyJournal {
@@ -118,23 +137,26 @@ final class TenantStrategyTests: XCTestCase {
     private let minute: Int64 = 60_000_000_000
     private let start: Int64 = 1_700_000_040 * 1_000_000_000 / 60_000_000_000 * 60_000_000_000
 
-    private func plugin(badDirection: Bool = false) throws -> LoadedPlugin {
+    private func plugin(_ mode: String) throws -> LoadedPlugin {
         let loader = PluginLoader(services: services)
-        return badDirection
-            ? try loader.load(linked: badDirectionAPI, name: "bad-direction")
-            : try loader.load(linked: PluginExport.entry(ScriptedHead.self), name: "scripted")
+        switch mode {
+        case "bad-direction": return try loader.load(linked: badDirectionAPI, name: "bad-direction")
+        case "c-rationale": return try loader.load(linked: cRationaleAPI, name: "c-rationale")
+        default: return try loader.load(linked: PluginExport.entry(ScriptedHead.self), name: "scripted")
+        }
     }
 
     /// `modes` as ScriptedHead's, plus "bad-direction": a long head whose
-    /// direction is overwritten with 7.
+    /// direction is overwritten with 7, and "c-rationale": a long head whose
+    /// rationale is overwritten with `cRationale`.
     private func strategy(_ modes: [String], invocation: TenantStrategy.Invocation = .direct,
                           deadlineMs: Double = 50, journal: StrategyJournal? = nil, tenant: String = "acme",
                           quota: TenantQuota = .unlimited, clock: @escaping () -> Int64 = { Int64(DispatchTime.now().uptimeNanoseconds) },
                           logger: Logger = Logger(label: "test")) throws -> TenantStrategy {
         var heads: [TenantStrategy.Head] = []
         for (index, mode) in modes.enumerated() {
-            let loaded = try plugin(badDirection: mode == "bad-direction")
-            let scripted = mode == "bad-direction" ? "long" : mode
+            let loaded = try plugin(mode)
+            let scripted = ["bad-direction", "c-rationale"].contains(mode) ? "long" : mode
             let instance = try PluginInstance(plugin: loaded, tenantID: tenant, instanceID: "h\(index)",
                                               config: try JSONValue(parsing: #"{"mode": "\#(scripted)"}"#), services: services)
             heads.append(TenantStrategy.Head(spec: HeadSpec(instance: "h\(index)"), pluginID: loaded.id, instance: instance))
@@ -196,6 +218,34 @@ final class TenantStrategyTests: XCTestCase {
         XCTAssertEqual(journal.entries[1], "signal \(signal.id)")
         XCTAssertEqual(journal.entries[2], "outcome \(signal.id) take_profit")
         XCTAssertTrue(journal.entries.last!.hasPrefix("decision max_open_per_symbol"), "\(journal.entries)")
+    }
+
+    /// A C head that sets rationale_len to the whole buffer stores its text,
+    /// not NUL padding; one that declares more than fits (snprintf's
+    /// return) is stored cut on a character and marked with "…". The same
+    /// whether the head is called directly or on its executor.
+    func testASignalStoresAHeadsRationaleUpToItsFirstNULAndMarksOneCut() throws {
+        defer { cRationale = ([], 0) }
+        let capacity = Int(AP_RATIONALE_CAPACITY)
+        let cases: [(bytes: [UInt8], declared: Int, stored: String)] = [
+            (Array("RSI 28 under EMA 50".utf8), capacity, "RSI 28 under EMA 50"),
+            (Array(String(repeating: "é", count: 127).utf8) + [0xC3, 0], 300, String(repeating: "é", count: 126) + "…"),
+        ]
+        for invocation in [TenantStrategy.Invocation.direct, .deadline] {
+            for (bytes, declared, stored) in cases {
+                cRationale = (bytes, UInt32(declared))
+                let strategy = try strategy(["long", "long", "c-rationale"], invocation: invocation, deadlineMs: 2000)
+                var signals: [Signal] = []
+                strategy.onSignal = { signals.append($0) }
+                let frames = buffer()
+                strategy.onFrame(frame(frames, minute: 0, open: 10_000, high: 10_010, low: 9_990, close: 10_000))
+                let vote = try XCTUnwrap(signals.first?.votes[2], "\(invocation)")
+                XCTAssertEqual(vote.rationale, stored, "\(invocation)")
+                XCTAssertFalse(vote.rationale.contains("\0"), "\(invocation)")
+                XCTAssertLessThanOrEqual(vote.rationale.utf8.count, capacity)
+                XCTAssertEqual(signals.first?.votes[0].rationale, "scripted long")
+            }
+        }
     }
 
     func testBadVotesAbstainNamedByFieldAndNeverCrash() throws {
