@@ -153,10 +153,18 @@ struct YAMLDocument {
     let node: Node
     let file: String
 
+    /// The file's document, held to `YAMLLimits` before the YAML library
+    /// composes it.
     static func load(_ path: String) throws(ConfigError) -> YAMLDocument {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ConfigError(file: path, line: 0, column: 0, message: "cannot be read: \(error.localizedDescription)")
+        let bytes: [UInt8]
+        do { bytes = try BoundedFile.read(path, limit: YAMLLimits.fileBytes) } catch {
+            throw ConfigError(file: path, line: 0, column: 0, message: error.message)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigError(file: path, line: 0, column: 0, message: "is not UTF-8 text")
+        }
+        if let violation = YAMLLimits.violation(in: text) {
+            throw ConfigError(file: path, line: violation.line, column: violation.column, message: violation.message)
         }
         do {
             guard let node = try Yams.compose(yaml: text) else {

@@ -122,14 +122,20 @@ final class TenantReloads: @unchecked Sendable {
         }
     }
 
-    /// SHA-256 over the names and contents of the folder's tenant files.
+    /// SHA-256 over the names and contents of the folder's tenant files;
+    /// a file over the size limit (or no regular file) counts by its
+    /// problem, as a reload would refuse it: never read whole.
     static func fingerprint(of folder: String) -> SHA256.Digest {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         var hash = SHA256()
         for name in names {
             hash.update(data: Data(name.utf8))
-            hash.update(data: FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent(name)) ?? Data())
+            do {
+                hash.update(data: try BoundedFile.read((folder as NSString).appendingPathComponent(name), limit: YAMLLimits.fileBytes))
+            } catch {
+                hash.update(data: Data(error.message.utf8))
+            }
         }
         return hash.finalize()
     }

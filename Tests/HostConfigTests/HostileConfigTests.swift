@@ -1,0 +1,115 @@
+import AlphaPlusJSON
+import Foundation
+import HostConfig
+import SharedTestData
+import XCTest
+
+/// Configuration files as an attacker or a careless operator writes them:
+/// too deep, alias bombs, too large, not regular files, ids that would
+/// become paths or forge log lines, secrets outside the tenant's folders.
+/// Each is refused with an error naming the file (and line and column),
+/// in bounded time and memory, never a crash.
+final class HostileConfigTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    @discardableResult
+    private func write(_ text: String, as name: String = "acme.yaml") throws -> String {
+        let path = folder.appendingPathComponent(name).path
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// The file's only error, as `file:line:column: message`.
+    private func onlyError(_ path: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+        let parsed = TenantFile(parsing: path)
+        XCTAssertEqual(parsed.errors.count, 1, "\(parsed.errors)", file: file, line: line)
+        return parsed.errors.first?.description ?? ""
+    }
+
+    /// The process's peak resident size so far, in bytes.
+    private var peakResidentBytes: Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024
+    }
+
+    // MARK: Finding 2: depth, aliases and size, checked before the YAML library composes the file
+
+    func testAFileOf5000NestedBracketsIsRefusedAtTheDepthLimit() throws {
+        let path = try write("id: acme\nx: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n")
+        // The top-level mapping is the first level: the 64th list, at column 4 + 63, is the 65th.
+        XCTAssertEqual(onlyError(path), "\(path):2:67: nests mappings and lists deeper than 64 levels, the limit of a configuration file")
+
+        // Block style counts the same: 65 nested mappings.
+        let block = (0..<65).map { String(repeating: "  ", count: $0) + "k\($0):" }.joined(separator: "\n") + " x\n"
+        let blockPath = try write("id: acme\n" + block, as: "block.yaml")
+        XCTAssertTrue(onlyError(blockPath).contains("deeper than 64 levels"), onlyError(blockPath))
+
+        // 64 levels (the mapping and 63 lists), the limit itself, are read.
+        let deepest = try write("id: acme\nx: " + String(repeating: "[", count: 63) + String(repeating: "]", count: 63) + "\n", as: "deepest.yaml")
+        let file = TenantFile(parsing: deepest)
+        XCTAssertEqual(file.errors.first?.message.contains("deeper"), false, "\(file.errors)")
+    }
+
+    func testAnAliasBombIsRefusedInBoundedTimeAndMemory() throws {
+        // 439 bytes that expand to 9^9 values.
+        var lines = ["id: acme", "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        for level in 1...8 {
+            lines.append("a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ") + "]")
+        }
+        let path = try write(lines.joined(separator: "\n") + "\n")
+        let peakBefore = peakResidentBytes
+        let start = Date()
+        // 9^5 nodes are over the limit: refused on the line of a5.
+        XCTAssertEqual(onlyError(path), "\(path):7:10: expands to more than 100000 nodes (aliases included), the limit of a configuration file")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2)
+        XCTAssertLessThan(peakResidentBytes - peakBefore, 64 << 20, "the bomb was expanded")
+
+        // Few nodes, large values: 40 aliases of a 512 KiB value are 20 MiB.
+        let large = String(repeating: "x", count: 512 << 10)
+        let wide = try write("id: acme\nbig: &big \(large)\ncopies: [" + Array(repeating: "*big", count: 40).joined(separator: ", ") + "]\n",
+                             as: "wide.yaml")
+        XCTAssertTrue(onlyError(wide).hasSuffix("expands to more than 16 MiB of values (aliases included), the limit of a configuration file"),
+                      onlyError(wide))
+
+        // Aliases within the limits are what YAML is for: read.
+        let modest = try write("""
+            id: acme
+            instances:
+              - { id: one, plugin: com.alphaplus.head-rules, settings: &rules { rules: ["rsi_14 < 30 -> long 0.8"] } }
+              - { id: two, plugin: com.alphaplus.head-rules, settings: *rules }
+
+            """, as: "modest.yaml")
+        let file = TenantFile(parsing: modest)
+        XCTAssertEqual(file.errors, [])
+        XCTAssertEqual(file.tenant?.instances.map(\.settings), file.tenant.map { Array(repeating: $0.instances[0].settings, count: 2) })
+    }
+
+    func testAFileOverTheSizeLimitOrNotARegularFileIsRefusedUnread() throws {
+        let path = folder.appendingPathComponent("acme.yaml").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("id: acme\n".utf8)))
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: UInt64(100 << 20))  // sparse: 100 MiB that are never read
+        try handle.close()
+        XCTAssertEqual(onlyError(path), "\(path): is larger than 1 MiB, the limit")
+
+        // A FIFO would block a plain read until a writer came: refused at once.
+        let fifo = folder.appendingPathComponent("fifo.yaml").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        XCTAssertEqual(onlyError(fifo), "\(fifo): is not a regular file")
+
+        // The host file is held to the same limits.
+        XCTAssertEqual(HostConfigFiles.failure("log_level: " + String(repeating: "[", count: 100) + String(repeating: "]", count: 100)),
+                       "1:75: nests mappings and lists deeper than 64 levels, the limit of a configuration file")
+    }
+}
