@@ -112,4 +112,49 @@ final class HostileConfigTests: XCTestCase {
         XCTAssertEqual(HostConfigFiles.failure("log_level: " + String(repeating: "[", count: 100) + String(repeating: "]", count: 100)),
                        "1:75: nests mappings and lists deeper than 64 levels, the limit of a configuration file")
     }
+
+    // MARK: Finding 4: one identifier rule
+
+    func testIDsThatWouldBePathsOrForgeLogLinesAreRefusedAtTheirLine() throws {
+        let text = """
+            id: acme
+            instances:
+              - { id: "../../x", plugin: com.alphaplus.head-rules }
+              - { id: "", plugin: com.alphaplus.head-rules }
+              - { id: "rules\\n[2026-01-01] forged line", plugin: com.alphaplus.head-rules }
+              - { id: Rules, plugin: com.alphaplus.head-rules }
+              - { id: channel, plugin: com.alphaplus.channel-discord }
+            distribution:
+              tiers: { "pre mium": 0 }
+
+            """
+        let path = try write(text)
+        let file = TenantFile(parsing: path)
+        let rule = "is not a valid identifier (\(Identifier.rule))"
+        XCTAssertEqual(file.errors.map(\.description), [
+            "\(path):3:11: instance id \"../../x\" \(rule)",
+            "\(path):4:11: instance id \"\" \(rule)",
+            "\(path):5:11: instance id \"rules\\n[2026-01-01] forged line\" \(rule)",
+            "\(path):6:11: instance id \"Rules\" \(rule)",
+            "\(path):9:12: tier name \"pre mium\" \(rule)",
+        ])
+        XCTAssertFalse(file.diagnostics.joined().contains("\n"), "an error is one line")
+
+        let destinations = try write("""
+            id: acme
+            instances:
+              - { id: channel, plugin: com.alphaplus.channel-discord }
+            distribution:
+              tiers: { free: 0 }
+              destinations:
+                - { id: ../x, channel: channel, tier: free, target: {} }
+
+            """, as: "destinations.yaml")
+        XCTAssertEqual(onlyError(destinations), "\(destinations):7:13: destination id \"../x\" \(rule)")
+
+        XCTAssertEqual(HostConfigFiles.failure("quotas:\n  tenants: { \"../acme\": { symbols: 1 } }\n"),
+                       "2:14: quotas.tenants: tenant id \"../acme\" \(rule)")
+        XCTAssertTrue(Identifier.isValid("acme-2_b"))
+        XCTAssertFalse(Identifier.isValid(String(repeating: "a", count: 64)))
+    }
 }

@@ -217,12 +217,12 @@ final class TenantFileTests: XCTestCase {
         XCTAssertEqual(set.errors + set.warnings, [])
     }
 
-    func testATenantIDThatIsNotASafeIdentifierIsAtTheID() throws {
+    func testATenantIDThatIsNotAnIdentifierIsAtTheID() throws {
         let path = try write("id: Acme Corp\ninstances: []\n")
         let file = TenantFile(parsing: path)
         XCTAssertNil(file.tenant)
         XCTAssertEqual(file.errors.count, 1, "\(file.errors)")
-        assertError(file.errors, file: path, at: (1, 5), "tenant id 'Acme Corp' is not a safe identifier")
+        assertError(file.errors, file: path, at: (1, 5), "tenant id \"Acme Corp\" is not a valid identifier (\(Identifier.rule))")
     }
 
     func testTwoFilesWithOneTenantIDNameBothFiles() throws {
