@@ -124,7 +124,7 @@ enum TenantParser {
         }
         guard let id, let idNode else { return nil }
         return TenantConfig(file: path, id: id, idPosition: idNode.position, instances: instances, strategy: strategy,
-                            distribution: distribution, adminToken: adminToken)
+                            distribution: distribution, adminToken: adminToken, adminTokenPosition: top["admin_token"]?.position)
     }
 
     /// The instance's id (when it has one) and the instance (when it has

@@ -96,7 +96,8 @@ final class TenantReloads: @unchecked Sendable {
     private func reload(trigger: String, fingerprint: SHA256.Digest) {
         self.fingerprint = fingerprint
         generation += 1
-        let (tenants, errors, warnings) = TenantConfig.loadValidated(folder: config.tenantsFolder, plugins: plugins, quotas: config.quotas)
+        let (tenants, errors, warnings) = TenantConfig.loadValidated(folder: config.tenantsFolder, plugins: plugins, quotas: config.quotas,
+                                                                     secretFiles: config.secretFiles)
         let outcome: TenantHost.ReloadOutcome
         if errors.isEmpty {
             for warning in warnings { logger.warning("reload (\(trigger)): \(warning)") }

@@ -57,7 +57,7 @@ struct Run: ParsableCommand {
         // start last, so no frame arrives before its strategy exists.
         // A tenant file with any error (a schema violation, an unknown plugin, an unset secret, over its quota) does not run.
         let (tenants, errors, warnings) = TenantConfig.loadValidated(folder: config.tenantsFolder, plugins: configSchemas(registry),
-                                                                         quotas: config.quotas)
+                                                                         quotas: config.quotas, secretFiles: config.secretFiles)
         for error in errors { logger.error("tenant configuration refused: \(error)") }
         for warning in warnings { logger.warning("\(warning)") }
         let halt = GlobalHalt()

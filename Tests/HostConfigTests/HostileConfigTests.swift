@@ -157,4 +157,92 @@ final class HostileConfigTests: XCTestCase {
         XCTAssertTrue(Identifier.isValid("acme-2_b"))
         XCTAssertFalse(Identifier.isValid(String(repeating: "a", count: 64)))
     }
+
+    // MARK: Finding 5: secret files confined to the tenant's folders, bounded
+
+    /// A host file in `folder` with the default secret folders
+    /// (`secrets/{tenant}` beside it), and the acme tenant file naming
+    /// `reference` as its bot token.
+    private func validateSecret(_ reference: String, environment: [String: String] = [:]) throws -> TenantFile {
+        let host = try write("tenants_folder: tenants\n", as: "alphaplus.yaml")
+        let config = try HostConfig.load(host)
+        XCTAssertEqual(config.secretFiles.folders(of: "acme"), [folder.appendingPathComponent("secrets/acme").path])
+        let path = try write("""
+            id: acme
+            instances:
+              - id: telegram
+                plugin: com.alphaplus.channel-telegram
+                secrets:
+                  bot_token: \(reference)
+
+            """, as: "tenants/acme.yaml")
+        var file = TenantFile(parsing: path)
+        file.validate(plugins: ["com.alphaplus.channel-telegram": try JSONSchema(parsing: "{}")], environment: environment,
+                      secretFiles: config.secretFiles)
+        return file
+    }
+
+    func testASecretFileOutsideTheTenantsFolderIsRefusedNamingTheReference() throws {
+        let ownSecret = try write("123:own-token\n", as: "secrets/acme/bot_token")
+        XCTAssertEqual(try validateSecret("${file:../secrets/acme/bot_token}").errors, [], "the tenant's own folder")
+        XCTAssertEqual(try TenantConfig.load(folder.appendingPathComponent("tenants/acme.yaml").path).instances[0]
+                        .resolveSecrets(tenant: "acme", environment: [:]), ["bot_token": "123:own-token"])
+
+        let otherTenants = try write("123:beta-token\n", as: "secrets/beta/bot_token")
+        let outside = try write("123:outside\n", as: "elsewhere/bot_token")
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("secrets/acme/link").path, withDestinationPath: otherTenants)
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("secrets/acme/environ").path,
+                                                   withDestinationPath: "/proc/self/environ")
+        let refused = [
+            "${file:/proc/self/environ}",
+            "${file:\(otherTenants)}",
+            "${file:\(outside)}",
+            "${file:../secrets/acme/../beta/bot_token}",  // `..` out of the folder
+            "${file:../secrets/acme/link}",  // a link out of it
+            "${file:../secrets/acme/environ}",
+        ]
+        for reference in refused {
+            let file = try validateSecret(reference)
+            XCTAssertEqual(file.errors.count, 1, "\(reference): \(file.errors)")
+            let error = file.errors.first?.description ?? ""
+            XCTAssertTrue(error.hasPrefix("\(file.path):6:18: tenant acme, instance telegram (plugin com.alphaplus.channel-telegram): secret 'bot_token': ${file:"),
+                          error)
+            XCTAssertTrue(error.contains("is not a file in the tenant's secret folders (\(folder.appendingPathComponent("secrets/acme").path))"), error)
+            for content in ["123:beta-token", "123:outside", "PATH="] { XCTAssertFalse(error.contains(content), error) }
+        }
+        XCTAssertEqual(try String(contentsOfFile: ownSecret, encoding: .utf8), "123:own-token\n")
+
+        // A folder that is not the tenant's own is refused in the host file.
+        XCTAssertEqual(HostConfigFiles.failure("secrets: { files: [/run/secrets] }\n"),
+                       "1:20: secrets.files: '/run/secrets' has no {tenant}: each tenant's secret files are in a folder of its own, e.g. secrets/{tenant}")
+        XCTAssertEqual(try HostConfigFiles.load("secrets:\n  files:\n    - /run/secrets/{tenant}\n    - \"/srv/{tenant}/keys\"\n").secretFiles.folders(of: "acme"),
+                       ["/run/secrets/acme", "/srv/acme/keys"])
+    }
+
+    func testAnOverSizeSecretFileIsRefusedWithoutReadingItWholeOrShowingIt() throws {
+        let path = try write("", as: "secrets/acme/bot_token")
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        try handle.write(contentsOf: Data("SECRET-MARKER".utf8))
+        try handle.truncate(atOffset: UInt64(100 << 20))  // 100 MiB, sparse
+        try handle.close()
+        let peakBefore = peakResidentBytes
+        let file = try validateSecret("${file:../secrets/acme/bot_token}")
+        XCTAssertLessThan(peakResidentBytes - peakBefore, 32 << 20, "the file was read whole")
+        XCTAssertEqual(file.errors.map(\.description), [
+            "\(file.path):6:18: tenant acme, instance telegram (plugin com.alphaplus.channel-telegram): secret 'bot_token' is not set "
+                + "(${file:\(path)} is larger than 64 KiB, the limit)",
+        ])
+        let instance = try XCTUnwrap(file.tenant?.instances.first)
+        XCTAssertThrowsError(try instance.resolveSecrets(tenant: "acme", environment: [:])) { error in
+            XCTAssertTrue("\(error)".contains("is larger than 64 KiB, the limit"), "\(error)")
+            XCTAssertFalse("\(error)".contains("SECRET-MARKER"), "\(error)")
+        }
+
+        // 64 KiB is the limit itself; a FIFO is refused at once instead of waiting for a writer.
+        try Data(repeating: UInt8(ascii: "k"), count: 64 << 10).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try instance.resolveSecrets(tenant: "acme", environment: [:])["bot_token"]?.utf8.count, 64 << 10)
+        try FileManager.default.removeItem(atPath: path)
+        XCTAssertEqual(mkfifo(path, 0o600), 0)
+        XCTAssertTrue(try validateSecret("${file:../secrets/acme/bot_token}").errors.first?.message.hasSuffix("is not a regular file)") == true)
+    }
 }
