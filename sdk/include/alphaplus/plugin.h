@@ -759,7 +759,9 @@ typedef struct ap_book_features {
  * same for every frame that carries the same layout_id, so a head can
  * resolve a name to an index once per layout_id and then read values by
  * index. A value is NaN while its indicator warms up. Names follow
- * "<indicator>_<parameters>", e.g. "ema_50", "rsi_14", "macd_hist_12_26_9". */
+ * "<indicator>_<parameters>", e.g. "ema_50", "rsi_14", "macd_hist_12_26_9".
+ * The host's standard layout (every name, its index and meaning, and its
+ * layout_id) is in alphaplus/frame_layout.h. */
 typedef struct ap_feature_frame {
     uint32_t struct_size;
     uint32_t trigger;            /* ap_frame_trigger */
