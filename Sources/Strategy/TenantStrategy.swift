@@ -315,14 +315,14 @@ public final class TenantStrategy {
                 case .quarantined:
                     setQuarantined(index)
                 case .busy:
-                    fail(index, .timeout, "did not answer within \(headDeadlineNs / 1_000_000) ms (its previous call is still running)")
+                    fail(index, .timeout, "did not answer within \(describeMilliseconds(headDeadlineNs)) ms (its previous call is still running)")
                 case .called:
                     let call = calls[index]!
                     if call.wait(until: deadline) {
                         accept(index, status: call.status, vote: call.vote, error: call.error)
                         rawVotes[index] = call.vote.pointee
                     } else {
-                        fail(index, .timeout, "did not answer within \(headDeadlineNs / 1_000_000) ms")
+                        fail(index, .timeout, "did not answer within \(describeMilliseconds(headDeadlineNs)) ms")
                     }
                 }
             }

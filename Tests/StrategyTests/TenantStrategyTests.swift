@@ -533,6 +533,7 @@ final class TenantStrategyTests: XCTestCase {
         let loaded = try quarantineLine(deadlineMs: 50, quota: .unlimited)
         XCTAssertTrue(loaded.hasSuffix("raise strategy.consensus.head_deadline_ms in tenant acme's file (now 50; try 100)"), loaded)
         let capped = try quarantineLine(deadlineMs: 2000, quota: TenantQuota(pluginCallNs: 2_500_000))
+        XCTAssertTrue(capped.contains("(last: did not answer within 2.5 ms"), capped)
         XCTAssertTrue(capped.hasSuffix("raise plugin_call_ms in the host file's quotas.tenants.acme (or quotas.default) (now 2.5, it caps this tenant's deadline; try 50)"), capped)
     }
 
