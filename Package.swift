@@ -295,6 +295,8 @@ let package = Package(
 
         // The admin query parser fuzzed for as long as one likes (ALPHAPLUS_FUZZ_ITERATIONS, ALPHAPLUS_FUZZ_SEED).
         .executableTarget(name: "IngressFuzz", dependencies: ["IngressFuzzing"], path: "bench/IngressFuzz"),
+        // A running `alphaplus run` under busy and idle clients and reloads, for SOAK_SECONDS (default 30 minutes).
+        .executableTarget(name: "SoakBench", path: "bench/SoakBench"),
 
         .testTarget(name: "TenancyTests", dependencies: [
             "Tenancy", "HostConfig", "PluginRuntime", "MarketData", "Strategy", "Store", "SharedTestData",
