@@ -206,13 +206,22 @@ struct BacktestInputs {
     /// Per symbol, per rejection: events ingest rejected.
     private var rejectionsOfSymbol: [String: [IngestRejection: Int]] = [:]
 
+    /// The last event's file, symbol and bar interval: the sets change
+    /// only when one of them does, so most events cost one comparison.
+    private var last: (file: String, symbol: String, barInterval: Int64?) = ("", "", nil)
+
     mutating func read(_ event: MarketEvent, from file: String) {
         eventsRead += 1
+        let symbol = event.source.symbol
+        var barInterval: Int64?
+        if case .candle(_, let candle, _) = event { barInterval = candle.intervalSeconds }
+        guard file != last.file || symbol != last.symbol || barInterval != last.barInterval else { return }
+        last = (file, symbol, barInterval)
         if files.last != file { files.append(file) }
-        symbolsOfFile[file, default: []].insert(event.source.symbol)
-        if case .candle(_, let candle, _) = event {
-            barIntervalsOfFile[file, default: []].insert(candle.intervalSeconds)
-            barSymbols.insert(event.source.symbol)
+        symbolsOfFile[file, default: []].insert(symbol)
+        if let barInterval {
+            barIntervalsOfFile[file, default: []].insert(barInterval)
+            barSymbols.insert(symbol)
         }
     }
 

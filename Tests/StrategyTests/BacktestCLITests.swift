@@ -115,7 +115,7 @@ final class BacktestCLITests: XCTestCase {
         let file = try barFile("btc-5m.csv", rows: 300, interval: 300)
         let result = try backtest(["--data", file.path, "--symbol", "BTC-USDT"], out: "coarse")
         XCTAssertEqual(result.status, 1, result.out + result.err)
-        XCTAssertTrue(result.err.hasPrefix("backtest bars: 0 frames evaluated: the data made frames of BTC-USDT 5m: "), result.err)
+        XCTAssertTrue(result.err.contains("backtest bars: 0 frames evaluated: the data made frames of BTC-USDT 5m: 300, BTC-USDT 15m: 100, "), result.err)
         XCTAssertTrue(result.err.contains("none of strategy.symbols (any) and strategy.timeframes [1m] of "), result.err)
         XCTAssertTrue(result.err.contains("\(file.path) holds bars 5m apart (300 s), and a frame's timeframe must be a multiple of the bar interval: set strategy.timeframes to [300, "), result.err)
         XCTAssertTrue(result.err.contains("or give bars of 1m"), result.err)
