@@ -36,6 +36,8 @@ let package = Package(
         // Hummingbird's own dependencies that the ingress names directly (fields, the bound channel, graceful shutdown).
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The HTTP parts the ingress's connection limits watch (Hummingbird's own NIO HTTP types).
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Host metrics: exposed by the Prometheus backend (HostMetrics).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -134,8 +136,10 @@ let package = Package(
         .target(name: "Ingress", dependencies: [
             "PluginRuntime", "Store", "Strategy", "Distribution", "Subscriptions",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),  // the HTTP/1 child channel, wrapped with the connection limits
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Crypto", package: "swift-crypto"),  // admin tokens are compared as SHA-256 digests
@@ -316,6 +320,8 @@ let package = Package(
 
         // The admin query parser fuzzed for as long as one likes (ALPHAPLUS_FUZZ_ITERATIONS, ALPHAPLUS_FUZZ_SEED).
         .executableTarget(name: "IngressFuzz", dependencies: ["IngressFuzzing"], path: "bench/IngressFuzz"),
+        // A running `alphaplus run` under busy and idle clients and reloads, for SOAK_SECONDS (default 30 minutes).
+        .executableTarget(name: "SoakBench", path: "bench/SoakBench"),
 
         // The host as a library (HostApplication), driven in process by HostHarness on a manual clock.
         .testTarget(name: "HostTests", dependencies: [

@@ -140,7 +140,7 @@ public final class HostApplication: Service, @unchecked Sendable {
     /// candle tick. A tenant file with any error does not run; the others do.
     public func start() throws {
         let (configs, errors, warnings) = TenantConfig.loadValidated(folder: config.tenantsFolder, plugins: registry.configSchemas,
-                                                                     quotas: config.quotas)
+                                                                     quotas: config.quotas, secretFiles: config.secretFiles)
         for error in errors { logger.error("tenant configuration refused: \(error)") }
         for warning in warnings { logger.warning("\(warning)") }
         do { try tenants.start(configs) } catch { throw HostError(description: "the outbox cannot start: \(error)") }

@@ -21,10 +21,20 @@ func startIngress(_ config: HostConfig, running: [TenantHost.Running], registry:
     }
     let server = IngressServer(
         settings: IngressSettings(host: http.host, port: http.port, maxBodyBytes: http.maxBodyBytes,
-                                  requestDeadline: .milliseconds(http.requestDeadlineMs), operatorToken: operatorToken),
+                                  requestDeadline: .milliseconds(http.requestDeadlineMs), operatorToken: operatorToken,
+                                  limits: serverLimits(http.limits)),
         catalog: catalog, store: store, readiness: readiness, metricsText: { HostMetrics.exposition() }, logger: serverLogger)
     do { try server.start() } catch { throw HostError(description: "\(error)") }
     return server
+}
+
+/// The `http:` section's limits as the server takes them.
+func serverLimits(_ limits: HTTPSettings.Limits) -> ServerLimits {
+    ServerLimits(idleTimeout: .milliseconds(limits.idleTimeoutMs), headerTimeout: .milliseconds(limits.headerTimeoutMs),
+                 bodyTimeout: .milliseconds(limits.bodyTimeoutMs), maxConnections: limits.maxConnections,
+                 maxConnectionsPerSource: limits.maxConnectionsPerSource, reservedFiles: limits.reservedFiles,
+                 authFailuresAllowed: limits.authFailuresAllowed, authBackoff: .milliseconds(limits.authBackoffMs),
+                 authBackoffMax: .milliseconds(limits.authBackoffMaxMs), refusalLogInterval: .milliseconds(limits.refusalLogIntervalMs))
 }
 
 /// What the ingress serves of the running tenants: each instance as it

@@ -35,8 +35,10 @@ public struct ReloadStatus: Codable, Sendable {
 }
 
 /// Reloads the tenant files on SIGHUP, on `alphaplus tenants reload` (which
-/// sends SIGHUP) and when the folder's files change (checked every two
-/// seconds). Reloads run one at a time. A folder with any invalid file is
+/// sends SIGHUP) and when the folder's files change (looked at every two
+/// seconds): a change is applied once the folder has stayed the same for
+/// `settleSeconds`, so a file still being written is not applied half
+/// done. Reloads run one at a time. A folder with any invalid file is
 /// refused whole: the running configuration stays, and every error is
 /// logged and written to `reload-status.json`.
 final class TenantReloads: @unchecked Sendable {
@@ -48,9 +50,16 @@ final class TenantReloads: @unchecked Sendable {
     private let files: HostControlFiles
     private let queue = DispatchQueue(label: "alphaplus.reload")
     private var sources: [any DispatchSourceProtocol] = []
+    /// How long the folder's content must stay the same before the
+    /// watcher applies a change: longer than the pauses of a writer that
+    /// writes a file in steps.
+    static let settleSeconds = 6.0
     /// The folder's contents as last reloaded (or refused): a change to
     /// it is what the watcher reacts to. Read and written on `queue`.
     private var fingerprint: SHA256.Digest
+    /// A change the watcher has seen but not yet applied: the folder's
+    /// contents then, and when it first looked so. Read and written on `queue`.
+    private var unsettled: (fingerprint: SHA256.Digest, since: DispatchTime)?
     private var generation = 0
 
     init(config: HostConfig, host: TenantHost, plugins: [String: JSONSchema], logger: Logger) {
@@ -75,7 +84,17 @@ final class TenantReloads: @unchecked Sendable {
         watch.schedule(deadline: .now() + 2, repeating: 2)
         watch.setEventHandler { [self] in
             let now = Self.fingerprint(of: config.tenantsFolder)
-            if now != fingerprint { reload(trigger: "a change in \(config.tenantsFolder)", fingerprint: now) }
+            guard now != fingerprint else {
+                unsettled = nil
+                return
+            }
+            guard let seen = unsettled, seen.fingerprint == now else {
+                unsettled = (now, .now())
+                return
+            }
+            if DispatchTime.now() >= seen.since + Self.settleSeconds {
+                reload(trigger: "a change in \(config.tenantsFolder)", fingerprint: now)
+            }
         }
         for source in [hangUp, watch] as [any DispatchSourceProtocol] { source.resume() }
         sources = [hangUp, watch]
@@ -95,8 +114,10 @@ final class TenantReloads: @unchecked Sendable {
     /// On `queue`; `fingerprint` is the folder's as it is read now.
     private func reload(trigger: String, fingerprint: SHA256.Digest) {
         self.fingerprint = fingerprint
+        unsettled = nil
         generation += 1
-        let (tenants, errors, warnings) = TenantConfig.loadValidated(folder: config.tenantsFolder, plugins: plugins, quotas: config.quotas)
+        let (tenants, errors, warnings) = TenantConfig.loadValidated(folder: config.tenantsFolder, plugins: plugins, quotas: config.quotas,
+                                                                     secretFiles: config.secretFiles)
         let outcome: TenantHost.ReloadOutcome
         if errors.isEmpty {
             for warning in warnings { logger.warning("reload (\(trigger)): \(warning)") }
@@ -122,14 +143,20 @@ final class TenantReloads: @unchecked Sendable {
         }
     }
 
-    /// SHA-256 over the names and contents of the folder's tenant files.
+    /// SHA-256 over the names and contents of the folder's tenant files;
+    /// a file over the size limit (or no regular file) counts by its
+    /// problem, as a reload would refuse it: never read whole.
     static func fingerprint(of folder: String) -> SHA256.Digest {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         var hash = SHA256()
         for name in names {
             hash.update(data: Data(name.utf8))
-            hash.update(data: FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent(name)) ?? Data())
+            do {
+                hash.update(data: try BoundedFile.read((folder as NSString).appendingPathComponent(name), limit: YAMLLimits.fileBytes))
+            } catch {
+                hash.update(data: Data(error.message.utf8))
+            }
         }
         return hash.finalize()
     }

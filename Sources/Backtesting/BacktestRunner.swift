@@ -30,6 +30,14 @@ public final class BacktestRunner {
     public private(set) var bars = 0
     public private(set) var events = 0
     public private(set) var rejectedEvents = 0
+    /// Events ingest rejected, per `IngestRejection` (by its raw value).
+    public private(set) var rejections = [Int](repeating: 0, count: IngestRejection.allCases.count)
+    /// Every frame the pipeline made, traded by the tenant or not, per
+    /// stream in the order they appeared: what to tell a user whose
+    /// backtest evaluated nothing.
+    public private(set) var framesMade: [(symbol: String, timeframeSeconds: Int64, frames: Int)] = []
+    /// A stream's frame keeps its address: its place in `framesMade`.
+    private var frameStreams: [UnsafeRawPointer: Int] = [:]
     public private(set) var gapCount = 0
     public private(set) var missingBars: Int64 = 0
     /// The first gaps, for the report.
@@ -41,7 +49,8 @@ public final class BacktestRunner {
     public init(strategy: TenantStrategy, clock: ManualClock, logger: Logger = Logger(label: "alphaplus.backtest")) {
         self.strategy = strategy
         self.clock = clock
-        pipeline = MarketPipeline(clock: { [unowned self] in nowNs }, logger: logger) { frame in
+        pipeline = MarketPipeline(clock: { [unowned self] in nowNs }, logger: logger) { [unowned self] frame in
+            countFrame(frame)
             strategy.onFrame(frame)
         }
     }
@@ -57,9 +66,7 @@ public final class BacktestRunner {
         }
         advance(to: event.source.exchangeTimeNs)
         events += 1
-        let result = event.withCEvent { pipeline.ingest($0) }
-        if case .rejected = result { rejectedEvents += 1 }
-        return result
+        return count(event.withCEvent { pipeline.ingest($0) })
     }
 
     /// One closed bar, known at its close.
@@ -89,11 +96,29 @@ public final class BacktestRunner {
                                  high: candle.high, low: candle.low, close: candle.close, volume: candle.volume,
                                  trade_count: candle.tradeCount)
         event.closed = 1
-        let result = withUnsafePointer(to: &event) { pointer in
+        return count(withUnsafePointer(to: &event) { pointer in
             pointer.withMemoryRebound(to: ap_event_header.self, capacity: 1) { pipeline.ingest($0) }
+        })
+    }
+
+    public func rejections(_ reason: IngestRejection) -> Int { rejections[reason.rawValue] }
+
+    private func count(_ result: IngestResult) -> IngestResult {
+        if case .rejected(let reason) = result {
+            rejectedEvents += 1
+            rejections[reason.rawValue] += 1
         }
-        if case .rejected = result { rejectedEvents += 1 }
         return result
+    }
+
+    private func countFrame(_ frame: UnsafePointer<ap_feature_frame>) {
+        let key = UnsafeRawPointer(frame)
+        if let index = frameStreams[key] {
+            framesMade[index].frames += 1
+        } else {
+            frameStreams[key] = framesMade.count
+            framesMade.append((frame.pointee.symbol.string, frame.pointee.timeframe_s, 1))
+        }
     }
 
     /// Ends the run: open positions close at their last price.

@@ -90,11 +90,7 @@ enum DistributionSection {
         }
         var tiers: [String: Int64] = [:]
         for (key, value) in mapping {
-            let nameNode = node.child(key)
-            let name = try nameNode.string()
-            guard isSafeIdentifier(name) else {
-                throw nameNode.error("tier name '\(name)' is not a safe identifier (lowercase letters, digits, '-', '_')")
-            }
+            let name = try node.child(key).identifier("tier name")
             tiers[name] = Int64((try node.child(value).number(in: 0...(7 * 86_400)) * 1e9).rounded())
         }
         return tiers
@@ -106,10 +102,7 @@ enum DistributionSection {
             throw item.error("destination is missing field '\(required)'")
         }
         let idNode = fields["id"]!, channelNode = fields["channel"]!, tierNode = fields["tier"]!, targetNode = fields["target"]!
-        let id = try idNode.string()
-        guard isSafeIdentifier(id) else {
-            throw idNode.error("destination id '\(id)' is not a safe identifier (lowercase letters, digits, '-', '_'; at most 63)")
-        }
+        let id = try idNode.identifier("destination id")
         let channel = try channelNode.string()
         try check(channel, in: instances, what: "channel instance", at: channelNode)
         let tier = try tierNode.string()

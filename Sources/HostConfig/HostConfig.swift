@@ -33,6 +33,9 @@ public struct HostConfig: Sendable {
     public var http: HTTPSettings?
     /// The `quotas:` section; no limits when it is absent.
     public var quotas = QuotaSettings()
+    /// `secrets: { files: [...] }`: where the tenants' `${file:…}` secrets
+    /// may be; default `secrets/{tenant}` beside this file.
+    public var secretFiles: SecretFileFolders
 
     public static func load(_ path: String) throws(ConfigError) -> HostConfig {
         let root = try YAMLDocument.load(path)
@@ -40,9 +43,10 @@ public struct HostConfig: Sendable {
         func resolve(_ relative: String) -> String {
             relative.hasPrefix("/") ? relative : base.appendingPathComponent(relative).standardizedFileURL.path
         }
-        let top = try root.mapping(allowed: ["plugins", "tenants_folder", "log_level", "store", "network", "http", "quotas"])
+        let top = try root.mapping(allowed: ["plugins", "tenants_folder", "log_level", "store", "network", "http", "quotas", "secrets"])
         var config = HostConfig(file: path, pluginFolders: [resolve("../plugins")], tenantsFolder: resolve("tenants"), logLevel: "info",
-                                storePath: resolve("../data/alphaplus.sqlite"))
+                                storePath: resolve("../data/alphaplus.sqlite"),
+                                secretFiles: SecretFileFolders(templates: [resolve("secrets/\(SecretFileFolders.placeholder)")]))
         if let plugins = top["plugins"] {
             let section = try plugins.mapping(allowed: ["folders"])
             if let folders = section["folders"] { config.pluginFolders = try folders.strings().map(resolve) }
@@ -61,6 +65,7 @@ public struct HostConfig: Sendable {
         }
         if let http = top["http"] { config.http = try HTTPSection.parse(http) }
         if let quotas = top["quotas"] { config.quotas = try QuotasSection.parse(quotas) }
+        if let secrets = top["secrets"] { config.secretFiles = try SecretsSection.parse(secrets, resolve: resolve) }
         return config
     }
 
@@ -129,6 +134,8 @@ public struct TenantConfig: Sendable {
     /// `admin_token`: the tenant's bearer token for its part of the admin
     /// API; resolved at start.
     public var adminToken: SecretReference?
+    /// Where `admin_token:`'s reference is in the file.
+    public var adminTokenPosition: SourcePosition?
 
     /// The tenant in `path`; throws the file's first error (`TenantFile`
     /// has them all).
@@ -153,10 +160,18 @@ struct YAMLDocument {
     let node: Node
     let file: String
 
+    /// The file's document, held to `YAMLLimits` before the YAML library
+    /// composes it.
     static func load(_ path: String) throws(ConfigError) -> YAMLDocument {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ConfigError(file: path, line: 0, column: 0, message: "cannot be read: \(error.localizedDescription)")
+        let bytes: [UInt8]
+        do { bytes = try BoundedFile.read(path, limit: YAMLLimits.fileBytes) } catch {
+            throw ConfigError(file: path, line: 0, column: 0, message: error.message)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigError(file: path, line: 0, column: 0, message: "is not UTF-8 text")
+        }
+        if let violation = YAMLLimits.violation(in: text) {
+            throw ConfigError(file: path, line: violation.line, column: violation.column, message: violation.message)
         }
         do {
             guard let node = try Yams.compose(yaml: text) else {

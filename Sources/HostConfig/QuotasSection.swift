@@ -55,7 +55,7 @@ enum QuotasSection {
         if let base = fields["default"] { settings.defaultQuota = try quota(base, over: .unlimited, at: "quotas.default") }
         if let tenants = fields["tenants"] {
             for (key, value) in try tenants.entries() {
-                let id = try key.string()
+                let id = try key.identifier("quotas.tenants: tenant id")
                 settings.tenants[id] = try quota(value, over: settings.defaultQuota, at: "quotas.tenants.\(id)")
                 settings.tenantKeys[id] = (key.file, key.node.mark?.line ?? 0, key.node.mark?.column ?? 0)
             }

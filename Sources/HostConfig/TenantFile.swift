@@ -80,10 +80,6 @@ func collecting<T>(_ errors: inout [ConfigError], _ parse: () throws(ConfigError
     }
 }
 
-/// Tenant ids, tier and destination names: lowercase letters, digits,
-/// '-' and '_', at most 63, safe in paths and URLs.
-func isSafeIdentifier(_ text: String) -> Bool { text.wholeMatch(of: #/[a-z0-9][a-z0-9_-]{0,62}/#) != nil }
-
 /// Reads a tenant file part by part, collecting every error.
 enum TenantParser {
     static let topLevelKeys = ["id", "instances", "strategy", "distribution", "admin_token"]
@@ -100,11 +96,7 @@ enum TenantParser {
         let idNode = top["id"]
         let id = collecting(&errors) { () throws(ConfigError) -> String in
             guard let idNode else { throw root.error("missing field 'id' (the tenant's id, the file's name without .yaml)") }
-            let id = try idNode.string()
-            guard isSafeIdentifier(id) else {
-                throw idNode.error("tenant id '\(id)' is not a safe identifier (lowercase letters, digits, '-', '_'; at most 63)")
-            }
-            return id
+            return try idNode.identifier("tenant id")
         }
         var instances: [InstanceConfig] = []
         // Every instance id the file names, those of instances with errors
@@ -132,7 +124,7 @@ enum TenantParser {
         }
         guard let id, let idNode else { return nil }
         return TenantConfig(file: path, id: id, idPosition: idNode.position, instances: instances, strategy: strategy,
-                            distribution: distribution, adminToken: adminToken)
+                            distribution: distribution, adminToken: adminToken, adminTokenPosition: top["admin_token"]?.position)
     }
 
     /// The instance's id (when it has one) and the instance (when it has
@@ -147,7 +139,7 @@ enum TenantParser {
         let fields = (try? item.mapping(allowed: instanceKeys, unknownKeys: &errors)) ?? [:]
         let id = collecting(&errors) { () throws(ConfigError) -> String in
             guard let node = fields["id"] else { throw item.error("instance is missing field 'id'") }
-            return try node.string()
+            return try node.identifier("instance id")
         }
         let plugin = collecting(&errors) { () throws(ConfigError) -> String in
             guard let node = fields["plugin"] else { throw item.error("instance is missing field 'plugin' (a plugin id, e.g. com.alphaplus.head-rules)") }

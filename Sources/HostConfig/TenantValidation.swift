@@ -8,10 +8,13 @@ extension TenantFile {
     ///   config schema), else an error at `plugin:` naming the nearest;
     /// - its settings satisfy the plugin's schema: one error per violation,
     ///   at the key or item the violation names;
+    /// - each `${file:…}` secret (and the admin token's) is in one of the
+    ///   tenant's `secretFiles` folders, links and `..` resolved: else an
+    ///   error naming the reference, and the file is not read;
     /// - each secret is set in `environment` (or its file): an error naming
-    ///   tenant, instance, plugin, secret and reference, never a value; a
-    ///   warning when the instance runs dry without its secrets.
-    public mutating func validate(plugins: [String: JSONSchema], environment: [String: String]) {
+    ///   tenant, instance, plugin, secret, reference and why, never a
+    ///   value; a warning when the instance runs dry without its secrets.
+    public mutating func validate(plugins: [String: JSONSchema], environment: [String: String], secretFiles: SecretFileFolders) {
         guard let tenant else { return }
         var found: [ConfigError] = [], warned: [ConfigError] = []
         func report(_ position: SourcePosition, _ message: String, warning: Bool = false) {
@@ -19,6 +22,16 @@ extension TenantFile {
             if warning { warned.append(error) } else { found.append(error) }
         }
         let loaded = plugins.keys.sorted()
+        /// Whether `reference` may be read: an error at `position` when it names a file outside the tenant's folders.
+        func confined(_ reference: SecretReference, _ subject: String, at position: SourcePosition) -> Bool {
+            guard case .file(let path) = reference, !secretFiles.confine(path, tenant: tenant.id) else { return true }
+            report(position, "\(subject): \(reference) is not a file in the tenant's secret folders (\(secretFiles.folders(of: tenant.id).joined(separator: ", "))): "
+                       + "secrets.files in the host configuration names them; links and '..' are resolved first")
+            return false
+        }
+        if let token = tenant.adminToken {
+            _ = confined(token, "tenant \(tenant.id), admin_token", at: tenant.adminTokenPosition ?? tenant.idPosition)
+        }
         for instance in tenant.instances {
             let subject = "tenant \(tenant.id), instance \(instance.id) (plugin \(instance.plugin))"
             if let schema = plugins[instance.plugin] {
@@ -31,10 +44,11 @@ extension TenantFile {
                 report(instance.source.plugin, "\(subject): plugin '\(instance.plugin)' is not loaded\(hint); loaded: "
                            + (loaded.isEmpty ? "none (check plugins.folders in the host config)" : loaded.joined(separator: ", ")))
             }
-            for (name, reference) in instance.secrets.sorted(by: { $0.key < $1.key })
-            where reference.resolve(environment: environment) == nil {
+            for (name, reference) in instance.secrets.sorted(by: { $0.key < $1.key }) {
                 let position = instance.source.secrets[name] ?? instance.source.item
-                let missing = MissingSecrets.describe(name, reference)
+                guard confined(reference, "\(subject): secret '\(name)'", at: position),
+                      case .failure(let absence) = reference.lookup(environment: environment) else { continue }
+                let missing = MissingSecrets.describe(name, reference, absence)
                 if instance.dryRunWithoutSecrets {
                     report(position, "warning: \(subject): \(missing); the instance runs dry (dry_run_without_secrets)", warning: true)
                 } else {
@@ -96,13 +110,14 @@ public struct TenantFolder: Sendable {
 
     /// The folder as `run`, a reload and `config validate` check it: every
     /// file read, then checked against the loaded plugins (id → config
-    /// schema) and the environment's secrets (`TenantFile.validate`), then
+    /// schema), the secret folders and the environment's secrets
+    /// (`TenantFile.validate`), then
     /// against the operator's quotas (`TenantFile.check(quotas:)`).
-    public init(validating path: String, plugins: [String: JSONSchema], quotas: QuotaSettings,
+    public init(validating path: String, plugins: [String: JSONSchema], quotas: QuotaSettings, secretFiles: SecretFileFolders,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.init(loading: path)
         for index in files.indices {
-            files[index].validate(plugins: plugins, environment: environment)
+            files[index].validate(plugins: plugins, environment: environment, secretFiles: secretFiles)
             files[index].check(quotas: quotas)
         }
         quotaWarnings = quotas.unknownTenants(validTenants.map(\.id))
@@ -134,9 +149,9 @@ extension TenantConfig {
     /// key naming no valid tenant is a warning (a removed tenant's quota
     /// must not block a reload).
     public static func loadValidated(folder: String, plugins: [String: JSONSchema], quotas: QuotaSettings = QuotaSettings(),
-                                     environment: [String: String] = ProcessInfo.processInfo.environment)
+                                     secretFiles: SecretFileFolders, environment: [String: String] = ProcessInfo.processInfo.environment)
         -> (tenants: [TenantConfig], errors: [ConfigError], warnings: [ConfigError]) {
-        let loaded = TenantFolder(validating: folder, plugins: plugins, quotas: quotas, environment: environment)
+        let loaded = TenantFolder(validating: folder, plugins: plugins, quotas: quotas, secretFiles: secretFiles, environment: environment)
         return (loaded.validTenants, loaded.errors, loaded.warnings + loaded.quotaWarnings)
     }
 }

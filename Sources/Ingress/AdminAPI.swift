@@ -20,10 +20,11 @@ struct AdminAPI: Sendable {
     let live: LiveCatalog
     let store: SignalStore
     let authenticator: AdminAuthenticator
+    let refusals: RefusalLog
 
     var catalog: IngressCatalog { live.current }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<IngressRequestContext>) {
         route(router, "plugins") { caller, _, _ in
             guard caller == .operator else { throw APIError(.forbidden, "this route is for the operator's token") }
             return plugins()
@@ -43,14 +44,16 @@ struct AdminAPI: Sendable {
     /// A GET route at `base/path`: the caller is authenticated first, then
     /// the query parsed against `parameters`, then `answer` gives the 200
     /// body. A store that cannot be read is a 500 (logged, not shown).
-    private func route(_ router: Router<BasicRequestContext>, _ path: String, query parameters: [QueryParameter] = [],
-                       _ answer: @escaping @Sendable (AdminCaller, ParsedQuery, BasicRequestContext) throws -> JSONValue) {
+    private func route(_ router: Router<IngressRequestContext>, _ path: String, query parameters: [QueryParameter] = [],
+                       _ answer: @escaping @Sendable (AdminCaller, ParsedQuery, IngressRequestContext) throws -> JSONValue) {
         router.get(RouterPath(Self.base + "/" + path)) { request, context in
             let caller: AdminCaller
-            do {
-                caller = try authenticator.caller(of: request)
+            do throws(APIError) {
+                caller = try authenticator.caller(of: request, from: context.source)
             } catch {
-                context.logger.notice("admin: \(request.method) \(request.uri.path) refused (\(error))")
+                let reason: RefusalReason = error.status == .tooManyRequests ? .authThrottled : .unauthorized
+                refusals.refused(reason, logger: context.logger,
+                                 "admin: \(request.method) \(Names.shown(request.uri.path)) from \(context.source) refused (\(error))")
                 throw error
             }
             let query = try request.query(accepting: parameters)
@@ -68,7 +71,7 @@ struct AdminAPI: Sendable {
     /// A route under `base/tenants/{tenant}`: the operator or that tenant's
     /// own token. Another tenant's token gets 403 whether the tenant exists
     /// or not; the operator gets 404 for a tenant that does not.
-    private func tenantRoute(_ router: Router<BasicRequestContext>, _ suffix: String, query parameters: [QueryParameter] = [],
+    private func tenantRoute(_ router: Router<IngressRequestContext>, _ suffix: String, query parameters: [QueryParameter] = [],
                              _ answer: @escaping @Sendable (IngressTenant, ParsedQuery) throws -> JSONValue) {
         route(router, "tenants/{tenant}" + (suffix.isEmpty ? "" : "/" + suffix), query: parameters) { caller, query, context in
             let id = context.parameters.get("tenant") ?? ""

@@ -28,25 +28,50 @@ enum AdminCaller: Equatable {
     case tenant(String)
 }
 
-/// Tells the operator's token and the tenants' tokens apart.
+/// Tells the operator's token and the tenants' tokens apart, and
+/// throttles a source after failed authentications.
 struct AdminAuthenticator: Sendable {
     let operatorToken: AdminToken?
     /// The tenants' tokens as the current catalog has them (a reload may change them).
     let catalog: LiveCatalog
+    let throttle: AuthThrottle
 
     var tenantTokens: [(tenant: String, token: AdminToken)] {
         catalog.current.tenants.compactMap { tenant in tenant.adminToken.map { (tenant.id, $0) } }
     }
 
     /// The caller the request's `Authorization: Bearer` token belongs to.
-    /// 503 when no token is configured at all; 401 (with
+    /// 503 when no token is configured at all; 429 (with `Retry-After`)
+    /// while `source` is throttled, the token unread; 401 (with
     /// `WWW-Authenticate: Bearer`) when the header is missing, is not a
-    /// bearer token or matches no token.
-    func caller(of request: Request) throws(APIError) -> AdminCaller {
+    /// bearer token or matches no token, a failure counted against `source`.
+    func caller(of request: Request, from source: String) throws(APIError) -> AdminCaller {
         let tenantTokens = tenantTokens
         guard operatorToken != nil || !tenantTokens.isEmpty else {
             throw APIError(.serviceUnavailable, "admin API disabled: no token configured")
         }
+        if let wait = throttle.throttled(source) {
+            let seconds = Self.retryAfter(wait)
+            throw APIError(.tooManyRequests, "too many failed authentications from your address: try again in \(seconds) s",
+                           headers: [.retryAfter: String(seconds)])
+        }
+        do {
+            let caller = try authenticate(request, tenantTokens: tenantTokens)
+            throttle.succeeded(source)
+            return caller
+        } catch {
+            throttle.failed(source)
+            throw error
+        }
+    }
+
+    /// Whole seconds, rounded up (Retry-After has no fractions), at least 1.
+    static func retryAfter(_ wait: Duration) -> Int64 {
+        let (seconds, attoseconds) = wait.components
+        return max(1, seconds + (attoseconds > 0 ? 1 : 0))
+    }
+
+    private func authenticate(_ request: Request, tenantTokens: [(tenant: String, token: AdminToken)]) throws(APIError) -> AdminCaller {
         guard let header = request.headers[.authorization] else {
             throw unauthorized("missing bearer token: send Authorization: Bearer <token>", challenge: "Bearer")
         }

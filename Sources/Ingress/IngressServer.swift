@@ -2,6 +2,7 @@ import AlphaPlusJSON
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Metrics
 import NIOCore
@@ -19,14 +20,17 @@ public struct IngressSettings: Sendable {
     public var requestDeadline: Duration
     /// The operator's admin token; nil when none is configured.
     public var operatorToken: AdminToken?
+    /// Timeouts, connection caps, the throttle on failed authentication, refusal logging.
+    public var limits: ServerLimits
 
     public init(host: String, port: Int, maxBodyBytes: Int = 1 << 20, requestDeadline: Duration = .seconds(10),
-                operatorToken: AdminToken? = nil) {
+                operatorToken: AdminToken? = nil, limits: ServerLimits = ServerLimits()) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
         self.requestDeadline = requestDeadline
         self.operatorToken = operatorToken
+        self.limits = limits
     }
 }
 
@@ -41,9 +45,10 @@ public struct IngressError: Error, CustomStringConvertible {
 /// for a request has it as `request_id`.
 public final class IngressServer: @unchecked Sendable {
     private let settings: IngressSettings
-    private let router: Router<BasicRequestContext>
+    private let router: Router<IngressRequestContext>
     private let responder: IngressResponder
     private let live: LiveCatalog
+    private let refusals: RefusalLog
     private let logger: Logger
     private let lock = NSLock()
     private var group: ServiceGroup?
@@ -59,17 +64,22 @@ public final class IngressServer: @unchecked Sendable {
                 logger: Logger = Logger(label: "alphaplus.http")) {
         self.settings = settings
         self.logger = logger
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: IngressRequestContext.self)
         router.add(middleware: NoRouteAsJSON())
         Self.registerProbes(on: router, readiness: readiness, metricsText: metricsText)
         let live = LiveCatalog(catalog)
         self.live = live
-        let authenticator = AdminAuthenticator(operatorToken: settings.operatorToken, catalog: live)
-        AdminAPI(live: live, store: store, authenticator: authenticator).register(on: router)
+        let refusals = RefusalLog(logger: logger, interval: settings.limits.refusalLogInterval, factory: metricsFactory)
+        self.refusals = refusals
+        let limits = settings.limits
+        let authenticator = AdminAuthenticator(
+            operatorToken: settings.operatorToken, catalog: live,
+            throttle: AuthThrottle(allowed: limits.authFailuresAllowed, backoff: limits.authBackoff, maxBackoff: limits.authBackoffMax))
+        AdminAPI(live: live, store: store, authenticator: authenticator, refusals: refusals).register(on: router)
         self.router = router
         responder = IngressResponder(
             webhooks: WebhookRoute(live: live, maxBodyBytes: settings.maxBodyBytes, deadline: settings.requestDeadline,
-                                   metrics: WebhookMetrics(factory: metricsFactory)),
+                                   metrics: WebhookMetrics(factory: metricsFactory), refusals: refusals),
             router: router.buildResponder(), logger: logger)
     }
 
@@ -88,12 +98,21 @@ public final class IngressServer: @unchecked Sendable {
     public var port: Int { lock.withLock { boundPort } }
 
     /// Binds and serves; returns once it listens, having logged
-    /// `http: listening on HOST:PORT`. Throws when it cannot bind.
+    /// `http: listening on HOST:PORT` and its connection cap. Throws when
+    /// it cannot bind, or the open-file limit leaves no room for connections.
     public func start() throws {
+        let limits = settings.limits
+        let fileLimit = ServerLimits.openFileLimit()
+        let counts = ConnectionCounts(cap: try limits.connectionCap(fileLimit: fileLimit), perSource: limits.maxConnectionsPerSource)
         let listening = FirstResult<Int>()
         let serverLogger = logger.withLevel(atLeast: .warning)  // Hummingbird's own lines: only its problems
-        let app = Application(responder: responder,
+        let refusals = refusals
+        let server = HTTPServerBuilder { responder in
+            LimitedHTTP1Channel(responder: responder, limits: limits, counts: counts, refusals: refusals)
+        }
+        let app = Application(responder: responder, server: server,
                               configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port)),
+                              services: [RefusalSummaries(refusals: refusals, interval: limits.refusalLogInterval)],
                               onServerRunning: { channel in listening.set(.success(channel.localAddress?.port ?? 0)) },
                               logger: serverLogger)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [app], logger: serverLogger))
@@ -115,6 +134,8 @@ public final class IngressServer: @unchecked Sendable {
         let port = try listening.wait().get()
         lock.withLock { boundPort = port }
         logger.info("http: listening on \(address):\(port)")
+        let fileLimitNote = fileLimit.map { "; open-file limit \($0) less \(limits.reservedFiles) reserved" } ?? ""
+        logger.info("http: at most \(counts.cap) connections (max_connections \(limits.maxConnections)\(fileLimitNote)), \(limits.maxConnectionsPerSource) per source")
     }
 
     /// Stops accepting connections, lets the requests in progress finish
@@ -131,11 +152,12 @@ public final class IngressServer: @unchecked Sendable {
             task.cancel()
             ended.wait()
         }
+        refusals.flush()
         logger.info("http: stopped")
     }
 
     /// /healthz, /readyz and /metrics: no token, no query parameters.
-    private static func registerProbes(on router: Router<BasicRequestContext>, readiness: Readiness,
+    private static func registerProbes(on router: Router<IngressRequestContext>, readiness: Readiness,
                                        metricsText: (@Sendable () -> String)?) {
         router.get("/healthz") { request, _ in
             _ = try request.query(accepting: [])
@@ -159,13 +181,40 @@ public final class IngressServer: @unchecked Sendable {
     }
 }
 
+/// A request's context: Hummingbird's, and the address it came from.
+struct IngressRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    /// The client's IP address ("unknown" for a Unix socket).
+    let source: String
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = CoreRequestContextStorage(source: source)
+        self.source = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+}
+
+/// Logs the refusals' summary every interval while the server runs.
+struct RefusalSummaries: Service {
+    let refusals: RefusalLog
+    let interval: Duration
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                refusals.flushIfDue()
+            }
+        }
+    }
+}
+
 /// The one responder: gives the request its id, sends /hooks/ to the
 /// webhooks and everything else to the router, and echoes the id.
 struct IngressResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = IngressRequestContext
 
     let webhooks: WebhookRoute
-    let router: RouterResponder<BasicRequestContext>
+    let router: RouterResponder<IngressRequestContext>
     let logger: Logger
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -174,7 +223,7 @@ struct IngressResponder: HTTPResponder {
         logger[metadataKey: "request_id"] = .string(requestID)
         var response: Response
         if WebhookRoute.serves(Substring(request.uri.path)) {
-            response = await webhooks.respond(to: request, requestID: requestID, logger: logger)
+            response = await webhooks.respond(to: request, requestID: requestID, source: context.source, logger: logger)
         } else {
             var context = context
             context.logger = logger

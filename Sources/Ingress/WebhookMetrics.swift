@@ -64,6 +64,10 @@ public enum IngressMetrics {
         help: "Time from a webhook request's arrival to its answer, in seconds, per tenant, plugin and instance.",
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
 
-    public static let all = [requests, duration]
+    public static let refusals = MetricDescriptor(
+        name: RefusalLog.metricLabel, kind: .counter, labels: ["reason"],
+        help: "Connections and requests the HTTP server refused, by reason: connection_limit, source_connection_limit, header_timeout, body_timeout, unauthorized, auth_throttled, webhook_refused (by the host), webhook_rejected (a 4xx from the plugin). Counted whether or not a log line was written.")
+
+    public static let all = [requests, duration, refusals]
 }
 

@@ -26,6 +26,8 @@ struct WebhookRoute: Sendable {
     let maxBodyBytes: Int
     let deadline: Duration
     let metrics: WebhookMetrics
+    /// Where refusals (the host's, and the plugin's 4xx answers) are logged, bounded, and counted.
+    let refusals: RefusalLog
 
     var catalog: IngressCatalog { live.current }
 
@@ -38,7 +40,7 @@ struct WebhookRoute: Sendable {
         var refusal: String?
     }
 
-    func respond(to request: Request, requestID: String, logger: Logger) async -> Response {
+    func respond(to request: Request, requestID: String, source: String, logger: Logger) async -> Response {
         let started = ContinuousClock.now
         let target = request.head.path ?? "/"
         let path = target.prefix { $0 != "?" }
@@ -50,8 +52,14 @@ struct WebhookRoute: Sendable {
         metrics.record(tenant: notes.tenant, instance: notes.instance, plugin: notes.plugin, status: response.status.code,
                        duration: elapsed)
         let reached = notes.instance.isEmpty ? "" : " \(notes.tenant)/\(notes.instance)"
-        let refusal = notes.refusal.map { ": \($0)" } ?? ""
-        logger.info("webhook \(request.method)\(reached) → \(response.status.code) in \(Self.milliseconds(elapsed)) ms\(refusal)")
+        let line = "webhook \(request.method)\(reached) from \(source) → \(response.status.code) in \(Self.milliseconds(elapsed)) ms"
+        if let refusal = notes.refusal {
+            refusals.refused(.webhookRefused, level: .info, logger: logger, "\(line): \(refusal)")
+        } else if (400...499).contains(response.status.code) {
+            refusals.refused(.webhookRejected, level: .info, logger: logger, line)
+        } else {
+            logger.info("\(line)")
+        }
         return response
     }
 

@@ -54,11 +54,17 @@ public struct ConsensusPolicy: Sendable, Equatable {
     /// At or above this, the signal is marked "high".
     public var highConfidence: Double
     public var method: Method
-    /// Per-call deadline of a head's evaluate.
+    /// Per-call deadline of a head's evaluate (`head_deadline_ms`).
     public var headDeadlineNs: Int64
 
+    /// The default deadline, 50 ms: chosen for a busy 2-core machine, where
+    /// the bundled heads' calls take well under 1 ms but reaching a head's
+    /// executor can take tens of ms (5 ms quarantined every bundled head at
+    /// start). Frames come once per candle, so the wait costs nothing else.
+    public static let loadedMachineHeadDeadlineNs: Int64 = 50_000_000
+
     public init(minAgree: Int = 3, minConfidence: Double = 0.70, highConfidence: Double = 0.85,
-                method: Method = .weightedAverage, headDeadlineNs: Int64 = 5_000_000) {
+                method: Method = .weightedAverage, headDeadlineNs: Int64 = loadedMachineHeadDeadlineNs) {
         self.minAgree = minAgree
         self.minConfidence = minConfidence
         self.highConfidence = highConfidence

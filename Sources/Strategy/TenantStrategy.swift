@@ -84,6 +84,8 @@ public final class TenantStrategy: @unchecked Sendable {
     /// How long this tenant waits for its heads: the consensus'
     /// `head_deadline_ms`, capped by the quota's `plugin_call_ms`.
     public let headDeadlineNs: Int64
+    /// Whether the quota's `plugin_call_ms`, not `head_deadline_ms`, set it.
+    private let quotaCapsDeadline: Bool
     /// Called with every signal made, after it is journaled.
     public var onSignal: ((Signal) -> Void)?
     /// Called with every position closed, after it is journaled.
@@ -114,6 +116,9 @@ public final class TenantStrategy: @unchecked Sendable {
     private let clock: () -> Int64
     /// The frame `beginFrame` started, for `finishFrame`.
     private var pending: (stream: StreamState, closeNs: Int64, started: DispatchTime)?
+    /// Whether the frame being collected is backfilled history (warm-up):
+    /// its failures are counted but start no quarantine.
+    private var collectingHistory = false
     private var streams: [UnsafeRawPointer: StreamState] = [:]
     private var finestTimeframe: [String: Int64] = [:]
     private let symbols: Set<String>
@@ -140,6 +145,7 @@ public final class TenantStrategy: @unchecked Sendable {
         self.clock = clock
         self.logger = logger
         headDeadlineNs = min(settings.consensus.headDeadlineNs, quota.pluginCallNs ?? .max)
+        quotaCapsDeadline = headDeadlineNs < settings.consensus.headDeadlineNs
         if let problem = settings.problems.first {
             throw PaperTradeError(tenant: tenant, subject: "strategy", field: problem.field, problem: problem.problem)
         }
@@ -235,6 +241,7 @@ public final class TenantStrategy: @unchecked Sendable {
         guard let begun = pending else { return }
         pending = nil
         let stream = begun.stream, closeNs = begun.closeNs
+        collectingHistory = Self.isHistory(frame, closeNs: closeNs)
         collectVotes(frame, deadline: begun.started + .nanoseconds(Int(headDeadlineNs)))
         let result = consensus.decide(UnsafeBufferPointer(votes))
         guard let side = result.side else {
@@ -242,11 +249,18 @@ public final class TenantStrategy: @unchecked Sendable {
             return
         }
         // History a connector backfilled warms the heads but makes no signal.
-        if frame.pointee.ts_ns - closeNs > 2 * frame.pointee.timeframe_s * 1_000_000_000 {
+        if collectingHistory {
             counters.staleFrames += 1
             return
         }
         propose(side: side, result: result, frame: frame, stream: stream, closeNs: closeNs)
+    }
+
+    /// Backfilled history: a frame made more than two candles after its
+    /// candle closed (a connector's warm-up, replayed as fast as it goes).
+    /// It warms the heads but makes no signal and starts no quarantine.
+    static func isHistory(_ frame: UnsafePointer<ap_feature_frame>, closeNs: Int64) -> Bool {
+        frame.pointee.ts_ns - closeNs > 2 * frame.pointee.timeframe_s * 1_000_000_000
     }
 
     /// Closes every open position at its symbol's last close (end of a
@@ -303,14 +317,14 @@ public final class TenantStrategy: @unchecked Sendable {
                 case .quarantined:
                     setQuarantined(index)
                 case .busy:
-                    fail(index, .timeout, "did not answer within \(headDeadlineNs / 1_000_000) ms (its previous call is still running)")
+                    fail(index, .timeout, "did not answer within \(describeMilliseconds(headDeadlineNs)) ms (its previous call is still running)")
                 case .called:
                     let call = calls[index]!
                     if call.wait(until: deadline) {
                         accept(index, status: call.status, vote: call.vote, error: call.error)
                         rawVotes[index] = call.vote.pointee
                     } else {
-                        fail(index, .timeout, "did not answer within \(headDeadlineNs / 1_000_000) ms")
+                        fail(index, .timeout, "did not answer within \(describeMilliseconds(headDeadlineNs)) ms")
                     }
                 }
             }
@@ -360,9 +374,12 @@ public final class TenantStrategy: @unchecked Sendable {
         let failures = counters.votes[index][statusIndex]
         if failures <= 3 || failures % 10_000 == 0 {
             let head = heads[index]
-            logger.warning("tenant \(tenant), head \(head.spec.instance) (plugin \(head.pluginID)): \(reason); the head abstains (\(status.rawValue) \(failures) time\(failures == 1 ? "" : "s"))")
+            let warmUp = invocation == .deadline && collectingHistory ? "; history warm-up: not counted towards quarantine" : ""
+            logger.warning("tenant \(tenant), head \(head.spec.instance) (plugin \(head.pluginID)): \(reason); the head abstains (\(status.rawValue) \(failures) time\(failures == 1 ? "" : "s")\(warmUp))")
         }
-        if invocation == .deadline, health[index].failed(atNs: clock(), policy: quarantine) { startQuarantine(index, reason) }
+        if invocation == .deadline, !collectingHistory, health[index].failed(atNs: clock(), policy: quarantine) {
+            startQuarantine(index, status, reason)
+        }
     }
 
     // MARK: - Quarantine
@@ -376,7 +393,7 @@ public final class TenantStrategy: @unchecked Sendable {
         headErrors[index] = quarantineReasons[index]
     }
 
-    private func startQuarantine(_ index: Int, _ reason: String) {
+    private func startQuarantine(_ index: Int, _ status: VoteStatus, _ reason: String) {
         let head = heads[index], state = health[index]
         let backoff = describeSeconds(state.backoffNs)
         let cause = state.quarantinesInARow > 1 ? "its trial call failed" : "\(state.consecutiveFailures) failed calls in a row"
@@ -384,7 +401,26 @@ public final class TenantStrategy: @unchecked Sendable {
         counters.quarantines[index] += 1
         metrics.quarantined[index].record(1)
         metrics.quarantines[index].increment()
-        logger.error("tenant \(tenant), head \(head.spec.instance) (plugin \(head.pluginID)): quarantined for \(backoff) after \(cause) (last: \(reason)); it is not called until then, then tried once (quarantine \(state.quarantinesInARow) in a row)")
+        let remedy = status == .timeout ? "; if the head is slow rather than stuck, \(deadlineRemedy)" : ""
+        logger.error("tenant \(tenant), head \(head.spec.instance) (plugin \(head.pluginID)): quarantined for \(backoff) after \(cause) (last: \(reason)); it is not called until then, then tried once (quarantine \(state.quarantinesInARow) in a row)\(remedy)")
+    }
+
+    /// What to change when heads time out: the key that set the deadline
+    /// (the tenant's `head_deadline_ms`, or the quota capping it) and a
+    /// value to try, `ConsensusPolicy.loadedMachineHeadDeadlineNs` or,
+    /// when the deadline is already that long, twice the deadline.
+    private var deadlineRemedy: String {
+        let suggestedNs = headDeadlineNs < ConsensusPolicy.loadedMachineHeadDeadlineNs
+            ? ConsensusPolicy.loadedMachineHeadDeadlineNs : 2 * headDeadlineNs
+        let now = describeMilliseconds(headDeadlineNs), suggested = describeMilliseconds(suggestedNs)
+        if quotaCapsDeadline {
+            return "raise plugin_call_ms in the host file's quotas.tenants.\(tenant) (or quotas.default) (now \(now), it caps this tenant's deadline; try \(suggested))"
+        }
+        return "raise strategy.consensus.head_deadline_ms in tenant \(tenant)'s file (now \(now); try \(suggested))"
+    }
+
+    private func describeMilliseconds(_ ns: Int64) -> String {
+        ns % 1_000_000 == 0 ? "\(ns / 1_000_000)" : "\(Double(ns) / 1e6)"
     }
 
     private func endQuarantine(_ index: Int, backoffNs: Int64) {
@@ -447,13 +483,8 @@ public final class TenantStrategy: @unchecked Sendable {
     private func headVotes() -> [HeadVote] {
         heads.indices.map { index in
             let slot = votes[index], head = heads[index]
-            var rationale = ""
-            if slot.status == .ok {
-                let length = min(Int(rawVotes[index].rationale_len), Int(AP_RATIONALE_CAPACITY))
-                rationale = withUnsafeBytes(of: rawVotes[index].rationale) { bytes in
-                    String(decoding: bytes.prefix(length), as: UTF8.self)
-                }
-            }
+            // Up to its declared length and first NUL, marked when cut.
+            let rationale = slot.status == .ok ? Vote.rationaleText(of: rawVotes + index) : ""
             return HeadVote(head: head.spec.instance, plugin: head.pluginID, status: slot.status, direction: slot.direction,
                             confidence: slot.confidence, calibratedConfidence: slot.calibrated, weight: head.spec.weight,
                             rationale: rationale, error: slot.status == .ok ? "" : headErrors[index])

@@ -49,13 +49,18 @@ struct Backtest: ParsableCommand {
         // Every file is read first, so that several files interleave in time
         // order and the progress bar knows the total.
         var events: [MarketEvent] = []
+        var inputs = BacktestInputs()
         for file in data {
             do {
                 let reader = try FeedReader(path: file, options: .init(venue: venue, symbol: symbol, badRecords: onBadRow))
                 let report = try reader.read { event, _ in
                     let ns = event.source.exchangeTimeNs
-                    if ns >= fromNs, ns < toNs { events.append(event) }
+                    if ns >= fromNs, ns < toNs {
+                        events.append(event)
+                        inputs.read(event, from: file)
+                    }
                 }
+                inputs.malformedRows += report.badRecords
                 reportSkippedRows(report, of: file)
             } catch let error as FeedError {
                 throw ValidationError("\(error)\(onBadRow == .stop ? " (--on-bad-row skip skips and counts such rows)" : "")")
@@ -107,13 +112,20 @@ struct Backtest: ParsableCommand {
         let progress = ProgressBar(total: events.count, enabled: !noProgress && isatty(STDERR_FILENO) == 1)
         for (index, event) in events.enumerated() {
             let result = runner.feed(event)
-            if case .rejected(let reason) = result, runner.rejectedEvents <= 3 {
-                FileHandle.standardError.write(Data("event \(index + 1) (\(event.source.symbol) at \(UTCTime.iso8601(ns: event.source.exchangeTimeNs))) rejected: \(reason)\n".utf8))
+            if case .rejected(let reason) = result {
+                inputs.rejected(event, reason)
+                if runner.rejectedEvents <= 3 {
+                    FileHandle.standardError.write(Data("event \(index + 1) (\(event.source.symbol) at \(UTCTime.iso8601(ns: event.source.exchangeTimeNs))) rejected: \(reason)\n".utf8))
+                }
             }
             progress.update(index + 1)
         }
         progress.finish()
         runner.finish()
+        if let refusal = inputs.refusal(runner: runner, settings: settings, tenantFile: tenant, symbolGiven: symbol != nil) {
+            FileHandle.standardError.write(Data("backtest \(tenantConfig.id): \(refusal)\n".utf8))
+            throw ExitCode(1)
+        }
 
         let trader = strategy.trader
         let result = BacktestResult(
@@ -187,5 +199,96 @@ final class ProgressBar {
     func finish() {
         guard enabled else { return }
         FileHandle.standardError.write(Data("\n".utf8))
+    }
+}
+
+/// What the data files held, to say why a backtest is refused: exit 1,
+/// no report, when it evaluated no frame, or when more than half of the
+/// rows read (events in the --from/--to range plus malformed rows
+/// skipped) were rejected by ingest or skipped. Either way the data or
+/// the options are wrong, and a report of nothing would hide it.
+struct BacktestInputs {
+    var malformedRows = 0
+    private var eventsRead = 0
+    /// The files in the order read, and per file its symbols and bar
+    /// intervals (seconds) as the file names them.
+    private var files: [String] = []
+    private var symbolsOfFile: [String: Set<String>] = [:]
+    private var barIntervalsOfFile: [String: Set<Int64>] = [:]
+    /// Symbols of bar rows (bar files name none: the file name stands in).
+    private var barSymbols: Set<String> = []
+    /// Per symbol, per rejection: events ingest rejected.
+    private var rejectionsOfSymbol: [String: [IngestRejection: Int]] = [:]
+
+    /// The last event's file, symbol and bar interval: the sets change
+    /// only when one of them does, so most events cost one comparison.
+    private var last: (file: String, symbol: String, barInterval: Int64?) = ("", "", nil)
+
+    mutating func read(_ event: MarketEvent, from file: String) {
+        eventsRead += 1
+        let symbol = event.source.symbol
+        var barInterval: Int64?
+        if case .candle(_, let candle, _) = event { barInterval = candle.intervalSeconds }
+        guard file != last.file || symbol != last.symbol || barInterval != last.barInterval else { return }
+        last = (file, symbol, barInterval)
+        if files.last != file { files.append(file) }
+        symbolsOfFile[file, default: []].insert(symbol)
+        if let barInterval {
+            barIntervalsOfFile[file, default: []].insert(barInterval)
+            barSymbols.insert(symbol)
+        }
+    }
+
+    mutating func rejected(_ event: MarketEvent, _ reason: IngestRejection) {
+        rejectionsOfSymbol[event.source.symbol, default: [:]][reason, default: 0] += 1
+    }
+
+    /// Why the run is refused, nil when it is not.
+    func refusal(runner: BacktestRunner, settings: StrategySettings, tenantFile: String, symbolGiven: Bool) -> String? {
+        let rows = eventsRead + malformedRows, refused = runner.rejectedEvents + malformedRows
+        if rows > 0, refused * 2 > rows {
+            var reasons = rejectionsOfSymbol.keys.sorted().map { rejections(of: $0, symbolGiven: symbolGiven) }
+            if malformedRows > 0 { reasons.append("\(malformedRows) malformed rows skipped") }
+            return "\(refused) of \(rows) rows were refused, more than half, so no report was written: " + reasons.joined(separator: "; ")
+        }
+        guard runner.strategy.counters.framesEvaluated == 0 else { return nil }
+        let wanted = "strategy.symbols \(settings.symbols.isEmpty ? "(any)" : "[\(settings.symbols.joined(separator: ", "))]") and "
+            + "strategy.timeframes [\(settings.timeframes.map { timeframeName(seconds: $0) }.joined(separator: ", "))] of \(tenantFile)"
+        guard !runner.framesMade.isEmpty else {
+            return "0 frames evaluated: \(files.joined(separator: ", ")) made no frame at all (\(eventsRead) events, \(runner.rejectedEvents) rejected); a frame is made when a candle closes, so the data must span at least one candle of \(wanted)"
+        }
+        let made = runner.framesMade.prefix(8).map { "\($0.symbol) \(timeframeName(seconds: $0.timeframeSeconds)): \($0.frames)" }
+        var why = "0 frames evaluated: the data made frames of \(made.joined(separator: ", "))\(runner.framesMade.count > 8 ? ", ..." : ""), none of \(wanted)"
+        let madeTimeframes = Set(runner.framesMade.map(\.timeframeSeconds))
+        if madeTimeframes.isDisjoint(with: settings.timeframes) {
+            for file in files {
+                guard let intervals = barIntervalsOfFile[file], let finest = intervals.min(),
+                      settings.timeframes.allSatisfy({ $0 < finest || $0 % finest != 0 }) else { continue }
+                let usable = madeTimeframes.sorted().map(String.init).joined(separator: ", ")
+                why += ". \(file) holds bars \(timeframeName(seconds: finest)) apart (\(finest) s), and a frame's timeframe must be a multiple of the bar interval: set strategy.timeframes to [\(usable)] (seconds), or give bars of \(settings.timeframes.map { timeframeName(seconds: $0) }.joined(separator: " or "))"
+            }
+        } else if !settings.symbols.isEmpty {
+            let symbols = Set(runner.framesMade.map(\.symbol)).sorted().joined(separator: ", ")
+            why += ". The data's symbols (\(symbols)) are not the tenant's"
+            if !symbolGiven, !barSymbols.isEmpty { why += "; bar files name no symbol, so the file name stood in: give --symbol" }
+        }
+        return why
+    }
+
+    /// "symbol 'x' of a.csv: unknown_symbol 200 (...)".
+    private func rejections(of symbol: String, symbolGiven: Bool) -> String {
+        let sources = files.filter { symbolsOfFile[$0]?.contains(symbol) == true }.joined(separator: ", ")
+        let counts = (rejectionsOfSymbol[symbol] ?? [:]).sorted { $0.value > $1.value }.map { reason, count in
+            var text = "\(reason) \(count)"
+            if reason == .unknownSymbol {
+                text += " ('\(symbol)' cannot be read as BASE-QUOTE"
+                if !symbolGiven, barSymbols.contains(symbol) {
+                    text += "; bar files name no symbol, so the file name stood in: give --symbol, e.g. --symbol BTC-USDT"
+                }
+                text += ")"
+            }
+            return text
+        }
+        return "symbol '\(symbol)' of \(sources): " + counts.joined(separator: ", ")
     }
 }

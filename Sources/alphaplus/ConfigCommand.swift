@@ -22,7 +22,7 @@ struct ConfigCommand: ParsableCommand {
             let plugins = loadPluginSchemas(config)
             // A refused plugin file stops no tenant by itself: an instance of it is an error of its own.
             for failure in plugins.refused { print("\(failure.path): warning: plugin refused: \(failure.reason)") }
-            let folder = TenantFolder(validating: config.tenantsFolder, plugins: plugins.schemas, quotas: config.quotas)
+            let folder = TenantFolder(validating: config.tenantsFolder, plugins: plugins.schemas, quotas: config.quotas, secretFiles: config.secretFiles)
             let unknownQuotas = folder.quotaWarnings
             for problem in folder.problems { print(problem) }
             for warning in unknownQuotas { print("\(warning.file):\(warning.line):\(warning.column): warning: \(warning.message)") }

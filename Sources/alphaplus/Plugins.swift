@@ -96,7 +96,12 @@ struct Plugins: ParsableCommand {
             let registry = PluginRegistry(services: HostServices())
             let loaded: LoadedPlugin
             if FileManager.default.fileExists(atPath: plugin) {
-                do { loaded = try registry.load(plugin) } catch { throw ValidationError("\(error)") }
+                // A refused file is an answer, not a usage error: the
+                // refusal (file and reason) as `validate` prints it.
+                do { loaded = try registry.load(plugin) } catch {
+                    FileHandle.standardError.write(Data("\(error)\n".utf8))
+                    throw ExitCode(1)
+                }
             } else {
                 registry.discover(folders: try options.load().pluginFolders)
                 guard let found = registry.plugin(id: plugin) else {

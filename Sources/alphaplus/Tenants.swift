@@ -27,7 +27,8 @@ struct Tenants: ParsableCommand {
         func run() throws {
             let config = try options.load()
             bootstrapLogging(level: "critical")
-            let folder = TenantFolder(validating: config.tenantsFolder, plugins: loadPluginSchemas(config).schemas, quotas: config.quotas)
+            let folder = TenantFolder(validating: config.tenantsFolder, plugins: loadPluginSchemas(config).schemas, quotas: config.quotas,
+                                         secretFiles: config.secretFiles)
             let rows = folder.files.map { file in
                 let tenant = file.tenant
                 // The strategy's symbols; without a strategy, what the connectors subscribe to.
@@ -63,7 +64,8 @@ struct Tenants: ParsableCommand {
             bootstrapLogging(level: "critical")
             var tenantFile = TenantFile(parsing: file)
             tenantFile.checkPlacement(among: TenantFolder(loading: config.tenantsFolder).files)
-            tenantFile.validate(plugins: loadPluginSchemas(config).schemas, environment: ProcessInfo.processInfo.environment)
+            tenantFile.validate(plugins: loadPluginSchemas(config).schemas, environment: ProcessInfo.processInfo.environment,
+                                secretFiles: config.secretFiles)
             tenantFile.check(quotas: config.quotas)
             for line in tenantFile.diagnostics { print(line) }
             let warnings = tenantFile.warnings.isEmpty ? "" : " (\(counted(tenantFile.warnings.count, "warning")))"

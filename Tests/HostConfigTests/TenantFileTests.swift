@@ -47,6 +47,9 @@ final class TenantFileTests: XCTestCase {
         }
     }
 
+    /// No folder for `${file:…}` secrets (these tests use `${env:…}` only).
+    private let noSecretFolders = SecretFileFolders(templates: [])
+
     /// The config schema of a bundled plugin as `swift build` built it.
     private func schema(_ product: String) throws -> JSONSchema {
         try PluginRegistry(services: HostServices()).load(try AlphaPlusCLI.bundledPlugin(product)).configSchema
@@ -148,7 +151,7 @@ final class TenantFileTests: XCTestCase {
         var file = TenantFile(parsing: path)
         XCTAssertEqual(file.errors, [])
         file.validate(plugins: ["com.alphaplus.head-sentiment": try schema("ap-head-sentiment"),
-                                "com.alphaplus.head-rules": try schema("ap-head-rules")], environment: [:])
+                                "com.alphaplus.head-rules": try schema("ap-head-rules")], environment: [:], secretFiles: noSecretFolders)
         let sentiment = "tenant acme, instance sentiment (plugin com.alphaplus.head-sentiment)"
         assertError(file.errors, file: path, at: position(of: "half_life_s", in: text), sentiment, "settings.half_life_s: expected number")
         assertError(file.errors, file: path, at: position(of: "max_items_per_symbol", in: text), "settings.max_items_per_symbol: 0 is less than the minimum 1")
@@ -170,7 +173,8 @@ final class TenantFileTests: XCTestCase {
         let path = try write(text)
         var file = TenantFile(parsing: path)
         let anything = try JSONSchema(parsing: "{}")
-        file.validate(plugins: ["com.alphaplus.head-sentiment": anything, "com.alphaplus.head-rules": anything], environment: [:])
+        file.validate(plugins: ["com.alphaplus.head-sentiment": anything, "com.alphaplus.head-rules": anything], environment: [:],
+                      secretFiles: noSecretFolders)
         XCTAssertEqual(file.errors.count, 1, "\(file.errors)")
         assertError(file.errors, file: path, at: position(of: "com.alphaplus.head-sentimnt", in: text),
                     "plugin 'com.alphaplus.head-sentimnt' is not loaded (did you mean 'com.alphaplus.head-sentiment'?)",
@@ -196,7 +200,7 @@ final class TenantFileTests: XCTestCase {
         let environment = ["ACME_WEBHOOK_SECRET": secretValue]
         let path = try write(text(dryRun: false))
         var file = TenantFile(parsing: path)
-        file.validate(plugins: plugins, environment: environment)
+        file.validate(plugins: plugins, environment: environment, secretFiles: noSecretFolders)
         XCTAssertEqual(file.errors.count, 1, "\(file.errors)")
         assertError(file.errors, file: path, at: position(of: "${env:ACME_BOT_TOKEN}", in: text(dryRun: false)),
                     "tenant acme, instance telegram (plugin com.alphaplus.channel-telegram): secret 'bot_token' is not set (${env:ACME_BOT_TOKEN} is unset or empty)")
@@ -205,7 +209,7 @@ final class TenantFileTests: XCTestCase {
 
         try write(text(dryRun: true))
         var dry = TenantFile(parsing: path)
-        dry.validate(plugins: plugins, environment: environment)
+        dry.validate(plugins: plugins, environment: environment, secretFiles: noSecretFolders)
         XCTAssertEqual(dry.errors, [], "an instance that runs dry without its secrets is still valid")
         assertError(dry.warnings, file: path, at: position(of: "${env:ACME_BOT_TOKEN}", in: text(dryRun: true)),
                     "warning: tenant acme, instance telegram", "secret 'bot_token' is not set", "runs dry")
@@ -213,16 +217,17 @@ final class TenantFileTests: XCTestCase {
         XCTAssertFalse(dry.diagnostics.joined().contains(secretValue))
 
         var set = TenantFile(parsing: path)
-        set.validate(plugins: plugins, environment: environment.merging(["ACME_BOT_TOKEN": "123:abc"]) { $1 })
+        set.validate(plugins: plugins, environment: environment.merging(["ACME_BOT_TOKEN": "123:abc"]) { $1 },
+                     secretFiles: noSecretFolders)
         XCTAssertEqual(set.errors + set.warnings, [])
     }
 
-    func testATenantIDThatIsNotASafeIdentifierIsAtTheID() throws {
+    func testATenantIDThatIsNotAnIdentifierIsAtTheID() throws {
         let path = try write("id: Acme Corp\ninstances: []\n")
         let file = TenantFile(parsing: path)
         XCTAssertNil(file.tenant)
         XCTAssertEqual(file.errors.count, 1, "\(file.errors)")
-        assertError(file.errors, file: path, at: (1, 5), "tenant id 'Acme Corp' is not a safe identifier")
+        assertError(file.errors, file: path, at: (1, 5), "tenant id \"Acme Corp\" is not a valid identifier (\(Identifier.rule))")
     }
 
     func testTwoFilesWithOneTenantIDNameBothFiles() throws {
@@ -273,8 +278,9 @@ final class TenantFileTests: XCTestCase {
         let registry = PluginRegistry(services: HostServices())
         registry.discover(folders: [AlphaPlusCLI.products.path])
         let plugins = Dictionary(registry.plugins.map { ($0.id, $0.configSchema) }) { first, _ in first }
-        let (tenants, errors, _) = TenantConfig.loadValidated(folder: repository.appendingPathComponent("config/tenants").path,
-                                                              plugins: plugins, environment: [:])
+        let host = try HostConfig.load(repository.appendingPathComponent("config/alphaplus.yaml").path)
+        let (tenants, errors, _) = TenantConfig.loadValidated(folder: host.tenantsFolder, plugins: plugins, quotas: host.quotas,
+                                                              secretFiles: host.secretFiles, environment: [:])
         XCTAssertEqual(errors.map(\.description), [])
         XCTAssertEqual(tenants.map(\.id), ["acme", "demo"])
         let acme = try XCTUnwrap(tenants.first), demo = try XCTUnwrap(tenants.last)

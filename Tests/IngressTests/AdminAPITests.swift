@@ -37,9 +37,9 @@ final class AdminAPITests: XCTestCase {
         }
         // The scheme is case-insensitive.
         XCTAssertEqual(try host.send("GET", "/admin/v1/tenants", headers: [("Authorization", "bearer \(operatorToken)")]).status, 200)
-        // Refusals are logged without the token.
+        // Refusals are logged (the first few of each interval) with the source, without the token.
         let logged = host.logLines.joined(separator: "\n")
-        XCTAssertTrue(logged.contains("admin: GET /admin/v1/tenants refused (401 wrong token)"), logged)
+        XCTAssertTrue(logged.contains("admin: GET \(Self.routes[0]) from 127.0.0.1 refused (401 wrong token)"), logged)
         for token in [operatorToken, alphaToken, betaToken] { XCTAssertFalse(logged.contains(token), "a token is in the log") }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HostConfig
+import Ingress
 import XCTest
 
 /// The host config's `http:` section and a tenant's `admin_token`.
@@ -65,7 +66,47 @@ final class HTTPConfigTests: XCTestCase {
         XCTAssertEqual(failure("http:\n  listen: 127.0.0.1:1\n  admin_token: hunter2\n"),
                        "3:16: secret 'http.admin_token' must be a reference, ${env:NAME} or ${file:path}; a secret's value never goes into a config file")
         XCTAssertEqual(failure("http:\n  listen: 127.0.0.1:1\n  admin-token: x\n"),
-                       "3:3: unknown key 'admin-token' (did you mean 'admin_token'?); allowed: listen, max_body_bytes, request_deadline_ms, admin_token")
+                       "3:3: unknown key 'admin-token' (did you mean 'admin_token'?); allowed: listen, max_body_bytes, request_deadline_ms, admin_token, idle_timeout_ms, header_timeout_ms, body_timeout_ms, max_connections, max_connections_per_source, reserved_files, auth_failures_allowed, auth_backoff_ms, auth_backoff_max_ms, refusal_log_interval_ms")
+        XCTAssertEqual(failure("http:\n  listen: 127.0.0.1:1\n  max_connections: 0\n"),
+                       "3:20: http.max_connections: expected a whole number from 1 to 1000000")
+        XCTAssertEqual(failure("http:\n  listen: 127.0.0.1:1\n  idle_timeout_ms: -5\n"),
+                       "3:20: http.idle_timeout_ms: expected a whole number from 1 to 3600000")
+        XCTAssertEqual(failure("http:\n  listen: 127.0.0.1:1\n  auth_backoff_ms: 5000\n  auth_backoff_max_ms: 1000\n"),
+                       "4:24: http.auth_backoff_max_ms: 1000 is below auth_backoff_ms (5000); the longest throttle cannot be shorter than the first")
+    }
+
+    func testTheServerLimitsAndTheirDefaultsWhichAreTheServers() throws {
+        let defaults = HTTPSettings.Limits()
+        XCTAssertEqual(try load("http:\n  listen: 127.0.0.1:8080\n").http?.limits, defaults)
+        // The config's defaults are the ones the server takes without a config (tests, other hosts).
+        XCTAssertEqual(Self.serverLimits(defaults), ServerLimits())
+        let limits = try XCTUnwrap(try load("""
+            http:
+              listen: 127.0.0.1:0
+              idle_timeout_ms: 5000
+              header_timeout_ms: 2000
+              body_timeout_ms: 3000
+              max_connections: 4096
+              max_connections_per_source: 64
+              reserved_files: 128
+              auth_failures_allowed: 5
+              auth_backoff_ms: 500
+              auth_backoff_max_ms: 60000
+              refusal_log_interval_ms: 10000
+            """).http?.limits)
+        XCTAssertEqual(Self.serverLimits(limits), ServerLimits(
+            idleTimeout: .seconds(5), headerTimeout: .seconds(2), bodyTimeout: .seconds(3), maxConnections: 4096, maxConnectionsPerSource: 64,
+            reservedFiles: 128, authFailuresAllowed: 5, authBackoff: .milliseconds(500), authBackoffMax: .seconds(60),
+            refusalLogInterval: .seconds(10)))
+    }
+
+    /// As `alphaplus run` turns the section into the server's limits.
+    private static func serverLimits(_ limits: HTTPSettings.Limits) -> ServerLimits {
+        ServerLimits(idleTimeout: .milliseconds(limits.idleTimeoutMs), headerTimeout: .milliseconds(limits.headerTimeoutMs),
+                     bodyTimeout: .milliseconds(limits.bodyTimeoutMs), maxConnections: limits.maxConnections,
+                     maxConnectionsPerSource: limits.maxConnectionsPerSource, reservedFiles: limits.reservedFiles,
+                     authFailuresAllowed: limits.authFailuresAllowed, authBackoff: .milliseconds(limits.authBackoffMs),
+                     authBackoffMax: .milliseconds(limits.authBackoffMaxMs), refusalLogInterval: .milliseconds(limits.refusalLogIntervalMs))
     }
 
     func testATenantsAdminTokenIsAReference() throws {

@@ -1,5 +1,6 @@
 import AlphaPlusJSON
 import Foundation
+import Ingress
 import SharedTestData
 import XCTest
 import Yams
@@ -36,7 +37,10 @@ final class OpenAPITests: XCTestCase {
         let document = try Self.load()
         let host = try IngressHost()
         let off = try IngressHost(tokens: false, metricsText: nil)
-        hosts += [host, off]
+        // 127.0.0.1 throttled after one failure, for a minute.
+        let throttled = try IngressHost(limits: ServerLimits(authFailuresAllowed: 1, authBackoff: .seconds(60)))
+        hosts += [host, off, throttled]
+        XCTAssertEqual(try throttled.send("GET", "/admin/v1/tenants", token: "guess").status, 401)
         let alpha = "/admin/v1/tenants/alpha", beta = "/admin/v1/tenants/beta", nobody = "/admin/v1/tenants/nobody"
         var scenarios: [Scenario] = [
             Scenario("/healthz", "/healthz", 200), Scenario("/healthz", "/healthz?x", 400),
@@ -52,11 +56,13 @@ final class OpenAPITests: XCTestCase {
             Scenario("/admin/v1/plugins", "/admin/v1/plugins", 401),
             Scenario("/admin/v1/plugins", "/admin/v1/plugins", 403, token: alphaToken),
             Scenario("/admin/v1/plugins", "/admin/v1/plugins", 503, token: operatorToken, off: true),
+            Scenario("/admin/v1/plugins", "/admin/v1/plugins", 429, token: operatorToken, throttled: true),
             Scenario("/admin/v1/tenants", "/admin/v1/tenants", 200, token: operatorToken),
             Scenario("/admin/v1/tenants", "/admin/v1/tenants", 200, token: alphaToken),
             Scenario("/admin/v1/tenants", "/admin/v1/tenants?limit=1", 400, token: operatorToken),
             Scenario("/admin/v1/tenants", "/admin/v1/tenants", 401, token: "wrong"),
             Scenario("/admin/v1/tenants", "/admin/v1/tenants", 503, off: true),
+            Scenario("/admin/v1/tenants", "/admin/v1/tenants", 429, token: operatorToken, throttled: true),
         ]
         for suffix in ["", "/instances", "/signals", "/outbox", "/subscribers"] {
             let path = "/admin/v1/tenants/{tenant}" + suffix
@@ -67,6 +73,7 @@ final class OpenAPITests: XCTestCase {
                 Scenario(path, beta + suffix, 403, token: alphaToken),
                 Scenario(path, nobody + suffix, 404, token: operatorToken),
                 Scenario(path, alpha + suffix, 503, token: alphaToken, off: true),
+                Scenario(path, alpha + suffix, 429, token: alphaToken, throttled: true),
             ]
         }
         scenarios += [
@@ -82,7 +89,7 @@ final class OpenAPITests: XCTestCase {
         for scenario in scenarios {
             let label = "GET \(scenario.target) (\(scenario.status))"
             scenario.before?()
-            let response = try (scenario.off ? off : host).send("GET", scenario.target, token: scenario.token)
+            let response = try (scenario.off ? off : scenario.throttled ? throttled : host).send("GET", scenario.target, token: scenario.token)
             XCTAssertEqual(response.status, scenario.status, "\(label): \(response.text)")
             guard let operation = operations["GET \(scenario.path)"] else { XCTFail("\(label): GET \(scenario.path) is not documented"); continue }
             guard let documented = try Self.response(operation, status: response.status, in: document) else {
@@ -150,16 +157,19 @@ final class OpenAPITests: XCTestCase {
         var status: Int
         var token: String?
         var off: Bool
+        var throttled: Bool
         var before: (() -> Void)?
 
-        /// `off`: asked of the host without tokens or metrics; `before`
-        /// runs just before the request.
-        init(_ path: String, _ target: String, _ status: Int, token: String? = nil, off: Bool = false, before: (() -> Void)? = nil) {
+        /// `off`: asked of the host without tokens or metrics; `throttled`:
+        /// of the host that throttles 127.0.0.1; `before` runs just before the request.
+        init(_ path: String, _ target: String, _ status: Int, token: String? = nil, off: Bool = false, throttled: Bool = false,
+             before: (() -> Void)? = nil) {
             self.path = path
             self.target = target
             self.status = status
             self.token = token
             self.off = off
+            self.throttled = throttled
             self.before = before
         }
     }

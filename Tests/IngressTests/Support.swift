@@ -41,8 +41,11 @@ final class IngressHost {
     let betaHookLog = "beta-\(UUID().uuidString)"
     private let instances: [PluginRuntime.PluginInstance]
 
-    /// `tokens: false` configures none (the admin API is disabled).
+    /// `tokens: false` configures none (the admin API is disabled). The
+    /// default limits allow 1,000 failed authentications: tests send
+    /// many wrong tokens, all from 127.0.0.1.
     init(maxBodyBytes: Int = 1 << 20, deadline: Duration = .seconds(10), tokens: Bool = true,
+         limits: ServerLimits = ServerLimits(authFailuresAllowed: 1000),
          metricsText: (@Sendable () -> String)? = { "# TYPE alphaplus_up gauge\nalphaplus_up 1\n" }) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("ingress-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -81,7 +84,7 @@ final class IngressHost {
         try Self.fill(store)
         server = IngressServer(
             settings: IngressSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, requestDeadline: deadline,
-                                      operatorToken: tokens ? AdminToken(operatorToken) : nil),
+                                      operatorToken: tokens ? AdminToken(operatorToken) : nil, limits: limits),
             catalog: catalog, store: store, readiness: readiness, metricsText: metricsText, metricsFactory: metrics, logger: logger)
         try server.start()
     }
@@ -177,44 +180,72 @@ enum RawHTTP {
     /// `Host` first, then `headers` in order, then Content-Length (when
     /// there is a body and `headers` has no Content-Length or
     /// Transfer-Encoding) and `Connection: close`; then the body as given.
-    static func send(port: Int, method: String, target: String, headers: [(String, String)] = [], body: [UInt8]?) throws -> Response {
+    static func send(port: Int, method: String, target: String, headers: [(String, String)] = [], body: [UInt8]?,
+                     from source: String = "127.0.0.1") throws -> Response {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         let framed = headers.contains { ["content-length", "transfer-encoding"].contains($0.0.lowercased()) }
         if let body, !framed { head += "Content-Length: \(body.count)\r\n" }
         head += "Connection: close\r\n\r\n"
-        return try exchange(port: port, Array(head.utf8) + (body ?? []))
+        return try exchange(port: port, Array(head.utf8) + (body ?? []), from: source)
     }
 
     /// Writes `bytes`, then reads until the server closes.
-    static func exchange(port: Int, _ bytes: [UInt8]) throws -> Response {
+    static func exchange(port: Int, _ bytes: [UInt8], from source: String = "127.0.0.1") throws -> Response {
+        let socket = try connect(port: port, from: source)
+        defer { close(socket) }
+        write(socket, bytes)
+        return try parse(readUntilClosed(socket))
+    }
+
+    /// A connection to 127.0.0.1:`port` from `source` (any 127.x.y.z is
+    /// this machine), reads timing out after `timeout` seconds.
+    static func connect(port: Int, from source: String = "127.0.0.1", timeout: Int = 20) throws -> Int32 {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
-        defer { close(socket) }
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        var receiveTimeout = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &receiveTimeout, socklen_t(MemoryLayout<timeval>.size))
+        func socketAddress(_ ip: String, _ port: Int) -> sockaddr_in {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr(ip)
+            return address
         }
-        guard connected == 0 else { throw Failure(description: "connect to port \(port): \(String(cString: strerror(errno)))") }
+        var local = socketAddress(source, 0), remote = socketAddress("127.0.0.1", port)
+        let bound = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        let connected = bound == 0 ? withUnsafePointer(to: &remote) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } : bound
+        guard connected == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(socket)
+            throw Failure(description: "connect to port \(port) from \(source): \(reason)")
+        }
+        return socket
+    }
+
+    /// Sends what it can of `bytes` (the server may answer, 413, and stop reading before the body is sent).
+    static func write(_ socket: Int32, _ bytes: [UInt8]) {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            // The server may answer (413) and stop reading before the body is sent.
             if n <= 0 { break }
             sent += n
         }
+    }
+
+    /// Everything the server sends until it closes (or a read times out).
+    static func readUntilClosed(_ socket: Int32) -> [UInt8] {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let n = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
             if n > 0 { received += buffer[..<n] } else if n == 0 || errno != EINTR { break }
         }
-        return try parse(received)
+        return received
     }
 
     static func parse(_ bytes: [UInt8]) throws -> Response {

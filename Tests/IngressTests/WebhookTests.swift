@@ -205,7 +205,7 @@ final class WebhookTests: XCTestCase {
         XCTAssertEqual(WebhookLog.requests(host.alphaHookLog).last?.requestID, "req.A-1_b")
         // The host's line and the plugin's own line for the request carry it.
         let lines = host.logs.entries.filter { $0.metadata["request_id"] == "req.A-1_b" }.map(\.message.description)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("webhook POST alpha/hook → 200 in ") }, "\(lines)")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("webhook POST alpha/hook from 127.0.0.1 → 200 in ") }, "\(lines)")
         XCTAssertTrue(lines.contains("echo webhook handling POST /x"), "\(lines)")
         XCTAssertEqual(host.logs.entries.filter { $0.message.description.contains("echo webhook handling") }.count, 1)
 

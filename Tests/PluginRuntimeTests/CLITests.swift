@@ -33,6 +33,20 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// A refused file is the answer to `inspect` too: the refusal, exit 1,
+    /// no usage text.
+    func testInspectOfARefusedFilePrintsTheRefusalAndExits1() throws {
+        let path = try PluginFixtures.build("cli-inspect-major", defines: ["FIX_ABI_MAJOR=2"])
+        for arguments in [["plugins", "inspect", path], ["plugins", "inspect", path, "--json"]] {
+            let result = try alphaplus(arguments)
+            XCTAssertEqual(result.status, 1, result.err)
+            XCTAssertEqual(result.out, "")
+            XCTAssertTrue(result.err.hasPrefix("\(path): is built for plugin ABI 2.\(AP_ABI_MINOR), a newer major version"), result.err)
+            XCTAssertFalse(result.err.contains("USAGE") || result.err.contains("Usage"), result.err)
+            XCTAssertEqual(result.err.split(separator: "\n").count, 1, result.err)
+        }
+    }
+
     func testListJSONReportsLoadedAndRefused() throws {
         let folder = PluginFixtures.folder.appendingPathComponent("cli-list")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("plugins"), withIntermediateDirectories: true)

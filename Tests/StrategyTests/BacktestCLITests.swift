@@ -97,6 +97,44 @@ final class BacktestCLITests: XCTestCase {
         XCTAssertTrue(skipped.out.contains("data gaps: 2 (2 bars missing)"), skipped.out)
     }
 
+    /// `rows` bars `interval` seconds apart from 2022-01-01, written to `name`.
+    private func barFile(_ name: String, rows: Int, interval: Int) throws -> URL {
+        let file = folder.appendingPathComponent(name)
+        var lines = ["ts_ms,open,high,low,close,volume"]
+        for index in 0..<rows {
+            let price = 100 + Double(index % 7)
+            lines.append("\(1_640_995_200_000 + index * interval * 1000),\(price),\(price + 1),\(price - 1),\(price),10")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// 5-minute bars for a tenant that trades 1m frames: nothing to
+    /// evaluate. Refused, naming the file, the interval found and the fix.
+    func testBarsCoarserThanTheTenantsTimeframesAreRefusedNamingTheInterval() throws {
+        let file = try barFile("btc-5m.csv", rows: 300, interval: 300)
+        let result = try backtest(["--data", file.path, "--symbol", "BTC-USDT"], out: "coarse")
+        XCTAssertEqual(result.status, 1, result.out + result.err)
+        XCTAssertTrue(result.err.contains("backtest bars: 0 frames evaluated: the data made frames of BTC-USDT 5m: 300, BTC-USDT 15m: 100, "), result.err)
+        XCTAssertTrue(result.err.contains("none of strategy.symbols (any) and strategy.timeframes [1m] of "), result.err)
+        XCTAssertTrue(result.err.contains("\(file.path) holds bars 5m apart (300 s), and a frame's timeframe must be a multiple of the bar interval: set strategy.timeframes to [300, "), result.err)
+        XCTAssertTrue(result.err.contains("or give bars of 1m"), result.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("coarse/report.json").path), "no report of nothing")
+    }
+
+    /// Without --symbol a bar file's name stands in for the symbol; when
+    /// ingest rejects more than half of the rows the run is refused with
+    /// the reasons and counts.
+    func testABacktestWhoseRowsAreMostlyRejectedIsRefusedWithTheReasons() throws {
+        let file = try barFile("bars.csv", rows: 200, interval: 60)
+        let result = try backtest(["--data", file.path], out: "nosymbol")
+        XCTAssertEqual(result.status, 1, result.out + result.err)
+        XCTAssertTrue(result.err.contains("backtest bars: 200 of 200 rows were refused, more than half, so no report was written: "
+                                          + "symbol 'bars' of \(file.path): unknown_symbol 200 ('bars' cannot be read as BASE-QUOTE; "
+                                          + "bar files name no symbol, so the file name stood in: give --symbol, e.g. --symbol BTC-USDT)\n"), result.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("nosymbol/report.json").path))
+    }
+
     func testATenantWhoseLimitsContradictIsRefusedNamingTheField() throws {
         let demo = try String(contentsOf: repository.appendingPathComponent("config/tenants/demo.yaml"), encoding: .utf8)
         let broken = demo.replacingOccurrences(of: "  initial_equity: 10000\n",

@@ -80,18 +80,37 @@ nonisolated(unsafe) private var badDirectionHead = ap_head_v1(
         return status
     },
     on_event: nil)
-/// A copy of the SDK's table whose get_capability answers the wrapped
-/// head. The SDK keeps a pointer to its plugin object right after the
+/// What a C head's rationale buffer holds after the wrapped evaluate
+/// below: these bytes, then zeroes, and this `rationale_len`.
+nonisolated(unsafe) private var cRationale: (bytes: [UInt8], declared: UInt32) = ([], 0)
+/// The scripted head's evaluate, then its rationale overwritten as a C head
+/// may leave it (`cRationale`).
+nonisolated(unsafe) private var cRationaleHead = ap_head_v1(
+    struct_size: UInt32(MemoryLayout<ap_head_v1>.size),
+    evaluate: { instance, frame, vote, error in
+        let status = scriptedHeadTable.pointee.evaluate(instance, frame, vote, error)
+        withUnsafeMutableBytes(of: &vote!.pointee.rationale) { buffer in
+            buffer.initializeMemory(as: UInt8.self, repeating: 0)
+            buffer.copyBytes(from: cRationale.bytes)
+        }
+        vote?.pointee.rationale_len = cRationale.declared
+        return status
+    },
+    on_event: nil)
+/// A copy of the SDK's table whose get_capability answers another head
+/// table. The SDK keeps a pointer to its plugin object right after the
 /// table, so the copy carries that word too.
-nonisolated(unsafe) private let badDirectionAPI: UnsafePointer<ap_plugin_api> = {
+private func scriptedAPI(answering getCapability: @convention(c) (UnsafePointer<ap_plugin_api>?, ap_str) -> UnsafeRawPointer?) -> UnsafePointer<ap_plugin_api> {
     let original = PluginExport.entry(ScriptedHead.self)
     let size = MemoryLayout<ap_plugin_api>.stride + MemoryLayout<UnsafeRawPointer>.size
     let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: MemoryLayout<ap_plugin_api>.alignment)
     copy.copyMemory(from: original, byteCount: size)
     let table = copy.assumingMemoryBound(to: ap_plugin_api.self)
-    table.pointee.get_capability = { _, _ in UnsafeRawPointer(withUnsafePointer(to: &badDirectionHead) { $0 }) }
+    table.pointee.get_capability = getCapability
     return UnsafePointer(table)
-}()
+}
+nonisolated(unsafe) private let badDirectionAPI = scriptedAPI { _, _ in UnsafeRawPointer(withUnsafePointer(to: &badDirectionHead) { $0 }) }
+nonisolated(unsafe) private let cRationaleAPI = scriptedAPI { _, _ in UnsafeRawPointer(withUnsafePointer(to: &cRationaleHead) { $0 }) }
 
 /// Records what the strategy journals, or refuses it all.
 final class RecordingJournal: StrategyJournal {
@@ -118,23 +137,26 @@ final class TenantStrategyTests: XCTestCase {
     private let minute: Int64 = 60_000_000_000
     private let start: Int64 = 1_700_000_040 * 1_000_000_000 / 60_000_000_000 * 60_000_000_000
 
-    private func plugin(badDirection: Bool = false) throws -> LoadedPlugin {
+    private func plugin(_ mode: String) throws -> LoadedPlugin {
         let loader = PluginLoader(services: services)
-        return badDirection
-            ? try loader.load(linked: badDirectionAPI, name: "bad-direction")
-            : try loader.load(linked: PluginExport.entry(ScriptedHead.self), name: "scripted")
+        switch mode {
+        case "bad-direction": return try loader.load(linked: badDirectionAPI, name: "bad-direction")
+        case "c-rationale": return try loader.load(linked: cRationaleAPI, name: "c-rationale")
+        default: return try loader.load(linked: PluginExport.entry(ScriptedHead.self), name: "scripted")
+        }
     }
 
     /// `modes` as ScriptedHead's, plus "bad-direction": a long head whose
-    /// direction is overwritten with 7.
+    /// direction is overwritten with 7, and "c-rationale": a long head whose
+    /// rationale is overwritten with `cRationale`.
     private func strategy(_ modes: [String], invocation: TenantStrategy.Invocation = .direct,
                           deadlineMs: Double = 50, journal: StrategyJournal? = nil, tenant: String = "acme",
                           quota: TenantQuota = .unlimited, clock: @escaping () -> Int64 = { Int64(DispatchTime.now().uptimeNanoseconds) },
                           logger: Logger = Logger(label: "test")) throws -> TenantStrategy {
         var heads: [TenantStrategy.Head] = []
         for (index, mode) in modes.enumerated() {
-            let loaded = try plugin(badDirection: mode == "bad-direction")
-            let scripted = mode == "bad-direction" ? "long" : mode
+            let loaded = try plugin(mode)
+            let scripted = ["bad-direction", "c-rationale"].contains(mode) ? "long" : mode
             let instance = try PluginInstance(plugin: loaded, tenantID: tenant, instanceID: "h\(index)",
                                               config: try JSONValue(parsing: #"{"mode": "\#(scripted)"}"#), services: services)
             heads.append(TenantStrategy.Head(spec: HeadSpec(instance: "h\(index)"), pluginID: loaded.id, instance: instance))
@@ -196,6 +218,34 @@ final class TenantStrategyTests: XCTestCase {
         XCTAssertEqual(journal.entries[1], "signal \(signal.id)")
         XCTAssertEqual(journal.entries[2], "outcome \(signal.id) take_profit")
         XCTAssertTrue(journal.entries.last!.hasPrefix("decision max_open_per_symbol"), "\(journal.entries)")
+    }
+
+    /// A C head that sets rationale_len to the whole buffer stores its text,
+    /// not NUL padding; one that declares more than fits (snprintf's
+    /// return) is stored cut on a character and marked with "…". The same
+    /// whether the head is called directly or on its executor.
+    func testASignalStoresAHeadsRationaleUpToItsFirstNULAndMarksOneCut() throws {
+        defer { cRationale = ([], 0) }
+        let capacity = Int(AP_RATIONALE_CAPACITY)
+        let cases: [(bytes: [UInt8], declared: Int, stored: String)] = [
+            (Array("RSI 28 under EMA 50".utf8), capacity, "RSI 28 under EMA 50"),
+            (Array(String(repeating: "é", count: 127).utf8) + [0xC3, 0], 300, String(repeating: "é", count: 126) + "…"),
+        ]
+        for invocation in [TenantStrategy.Invocation.direct, .deadline] {
+            for (bytes, declared, stored) in cases {
+                cRationale = (bytes, UInt32(declared))
+                let strategy = try strategy(["long", "long", "c-rationale"], invocation: invocation, deadlineMs: 2000)
+                var signals: [Signal] = []
+                strategy.onSignal = { signals.append($0) }
+                let frames = buffer()
+                strategy.onFrame(frame(frames, minute: 0, open: 10_000, high: 10_010, low: 9_990, close: 10_000))
+                let vote = try XCTUnwrap(signals.first?.votes[2], "\(invocation)")
+                XCTAssertEqual(vote.rationale, stored, "\(invocation)")
+                XCTAssertFalse(vote.rationale.contains("\0"), "\(invocation)")
+                XCTAssertLessThanOrEqual(vote.rationale.utf8.count, capacity)
+                XCTAssertEqual(signals.first?.votes[0].rationale, "scripted long")
+            }
+        }
     }
 
     func testBadVotesAbstainNamedByFieldAndNeverCrash() throws {
@@ -425,6 +475,66 @@ final class TenantStrategyTests: XCTestCase {
                                                                                           instance: recreated.instance)])
         XCTAssertEqual(other.counters.votes(head: 2, .error), 1, "a new instance is called")
         XCTAssertEqual(other.counters.quarantines[2], 0)
+    }
+
+    /// At start a connector backfills hours of history as fast as it can,
+    /// while the machine is busiest: those frames' failures are counted and
+    /// logged but never quarantine a head; live failures still do.
+    func testHistoryWarmUpFailuresStartNoQuarantine() throws {
+        final class ManualTime { var ns: Int64 = 1_000_000_000 }
+        let logs = LogLines(), time = ManualTime()
+        ScriptedHead.switchFails.isOn = true
+        defer { ScriptedHead.switchFails.isOn = false }
+        let strategy = try strategy(["long", "long", "switch"], invocation: .deadline, deadlineMs: 2000, clock: { time.ns },
+                                    logger: Logger(label: "test") { _ in logs })
+        let frames = buffer()
+        for minute: Int64 in 0..<20 {
+            let history = frame(frames, minute: minute, open: 100, high: 101, low: 99, close: 100)
+            frames.pointer.pointee.ts_ns += 3 * 3600 * 1_000_000_000  // made three hours after its candle closed
+            strategy.onFrame(history)
+            time.ns += 1_000_000
+        }
+        XCTAssertEqual(strategy.counters.votes(head: 2, .error), 20, "every history frame called it")
+        XCTAssertEqual(strategy.counters.quarantines[2], 0)
+        let warnings = logs.messages.filter { $0.contains("h2 (plugin test.scripted-head): evaluate failed") }
+        XCTAssertEqual(warnings.count, 3)
+        XCTAssertTrue(warnings[0].hasSuffix("(error 1 time; history warm-up: not counted towards quarantine)"), warnings[0])
+
+        for minute: Int64 in 20..<24 { strategy.onFrame(frame(frames, minute: minute, open: 100, high: 101, low: 99, close: 100)) }
+        XCTAssertEqual(strategy.counters.quarantines[2], 0, "4 live failures are not 5: history added none")
+        strategy.onFrame(frame(frames, minute: 24, open: 100, high: 101, low: 99, close: 100))
+        XCTAssertEqual(strategy.counters.quarantines[2], 1)
+        let start = try XCTUnwrap(logs.messages.first { $0.contains("quarantined for 30 s") })
+        XCTAssertFalse(start.contains("head_deadline_ms"), "an error is not fixed by a longer deadline: \(start)")
+    }
+
+    /// A quarantine for timeouts names the key that set the deadline, its
+    /// value and one to try: the tenant's head_deadline_ms (the default,
+    /// 50 ms, is for a loaded machine), or the quota when it caps it.
+    func testATimeoutQuarantineSaysWhichDeadlineToRaiseAndToWhat() throws {
+        XCTAssertEqual(StrategySettings(heads: []).consensus.headDeadlineNs, 50_000_000)
+        final class ManualTime { var ns: Int64 = 1_000_000_000 }
+        let time = ManualTime()
+        func quarantineLine(deadlineMs: Double, quota: TenantQuota) throws -> String {
+            let logs = LogLines()
+            let strategy = try strategy(["long", "long", "hang"], invocation: .deadline, deadlineMs: deadlineMs, quota: quota,
+                                        clock: { time.ns }, logger: Logger(label: "test") { _ in logs })
+            let frames = buffer()
+            for minute: Int64 in 0..<5 { strategy.onFrame(frame(frames, minute: minute, open: 100, high: 101, low: 99, close: 100)) }
+            XCTAssertEqual(strategy.counters.votes(head: 2, .timeout), 5)
+            XCTAssertEqual(strategy.counters.quarantines[2], 1)
+            ScriptedHead.release.signal()
+            Thread.sleep(forTimeInterval: 0.05)  // the late call reads the frame's names
+            withExtendedLifetime(frames) {}
+            return try XCTUnwrap(logs.messages.first { $0.contains("h2 (plugin test.scripted-head): quarantined for 30 s") })
+        }
+        let tight = try quarantineLine(deadlineMs: 5, quota: .unlimited)
+        XCTAssertTrue(tight.hasSuffix("; if the head is slow rather than stuck, raise strategy.consensus.head_deadline_ms in tenant acme's file (now 5; try 50)"), tight)
+        let loaded = try quarantineLine(deadlineMs: 50, quota: .unlimited)
+        XCTAssertTrue(loaded.hasSuffix("raise strategy.consensus.head_deadline_ms in tenant acme's file (now 50; try 100)"), loaded)
+        let capped = try quarantineLine(deadlineMs: 2000, quota: TenantQuota(pluginCallNs: 2_500_000))
+        XCTAssertTrue(capped.contains("(last: did not answer within 2.5 ms"), capped)
+        XCTAssertTrue(capped.hasSuffix("raise plugin_call_ms in the host file's quotas.tenants.acme (or quotas.default) (now 2.5, it caps this tenant's deadline; try 50)"), capped)
     }
 
     func testBacktestsCallEveryHeadEveryFrame() throws {

@@ -117,6 +117,46 @@ final class ReloadCLITests: XCTestCase {
                        "the pid file goes with the host")
     }
 
+    func testHostileTenantFilesAreRefusedByTheRunningHostWhichStaysUp() throws {
+        try startHost()
+        let deep = folder.appendingPathComponent("tenants/deep.yaml")
+        try Data(("id: deep\nx: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n").utf8).write(to: deep)
+        try waitFor("the folder watcher to refuse the deep file") {
+            self.log.contains("deep.yaml:2:67: nests mappings and lists deeper than 64 levels, the limit of a configuration file")
+        }
+        var bomb = ["id: bomb", "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        for level in 1...8 { bomb.append("a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ") + "]") }
+        try Data(bomb.joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("tenants/bomb.yaml"))
+        let result = try AlphaPlusCLI.run(["tenants", "reload", "--config", config.path])
+        XCTAssertEqual(result.status, 1, result.out + result.err)
+        XCTAssertTrue(result.out.contains("bomb.yaml:7:10: expands to more than 100000 nodes (aliases included)"), result.out)
+        XCTAssertTrue(result.out.contains("deep.yaml:2:67: nests mappings and lists deeper than 64 levels"), result.out)
+        XCTAssertTrue(try XCTUnwrap(process).isRunning, log)
+        XCTAssertFalse(log.contains("tenant deep added") || log.contains("tenant bomb added"), log)
+    }
+
+    func testTheFolderWatcherAppliesAFileOnlyOnceItHasStoppedChanging() throws {
+        try startHost()
+        // A new tenant written in two steps 4 s apart, each step a valid file:
+        // only the finished file, with both instances, is applied.
+        let beta = folder.appendingPathComponent("tenants/beta.yaml")
+        let firstStep = """
+            id: beta
+            instances:
+              - { id: first, plugin: com.alphaplus.head-rules, settings: { rules: ["rsi_14 < 30 -> long 0.8"] } }
+
+            """
+        try Data(firstStep.utf8).write(to: beta)
+        Thread.sleep(forTimeInterval: 4)
+        let handle = try FileHandle(forWritingTo: beta)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("  - { id: second, plugin: com.alphaplus.head-rules, settings: { rules: [\"rsi_14 > 70 -> short 0.8\"] } }\n".utf8))
+        try handle.close()
+        try waitFor("the folder watcher to add beta") { self.log.contains("tenant beta added") }
+        XCTAssertTrue(log.contains("tenant beta added (2 instances)"), log)
+        XCTAssertFalse(log.contains("tenant beta added (1 instances)"), "the half-written file was applied:\n\(log)")
+    }
+
     func testReloadWithoutARunningHostSaysSo() throws {
         let result = try AlphaPlusCLI.run(["tenants", "reload", "--config", config.path])
         XCTAssertEqual(result.status, 2)

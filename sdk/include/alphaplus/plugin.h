@@ -759,7 +759,9 @@ typedef struct ap_book_features {
  * same for every frame that carries the same layout_id, so a head can
  * resolve a name to an index once per layout_id and then read values by
  * index. A value is NaN while its indicator warms up. Names follow
- * "<indicator>_<parameters>", e.g. "ema_50", "rsi_14", "macd_hist_12_26_9". */
+ * "<indicator>_<parameters>", e.g. "ema_50", "rsi_14", "macd_hist_12_26_9".
+ * The host's standard layout (every name, its index and meaning, and its
+ * layout_id) is in alphaplus/frame_layout.h. */
 typedef struct ap_feature_frame {
     uint32_t struct_size;
     uint32_t trigger;            /* ap_frame_trigger */
@@ -782,10 +784,18 @@ typedef enum ap_direction {
 } ap_direction;
 
 #define AP_RATIONALE_CAPACITY 256
+/* What ends a rationale cut to fit: "…" (U+2026, 3 bytes of UTF-8). */
+#define AP_RATIONALE_TRUNCATION_MARK "\xE2\x80\xA6"
 
 /* A head's answer, caller-provided storage: the host zeroes it and sets
  * struct_size; the head fills direction, confidence and optionally a short
- * UTF-8 rationale (at most AP_RATIONALE_CAPACITY bytes, rationale_len set). */
+ * UTF-8 rationale (at most AP_RATIONALE_CAPACITY bytes, rationale_len set
+ * to the bytes written; no NUL is needed). The host reads rationale_len
+ * bytes and stops at a NUL, so `rationale_len = AP_RATIONALE_CAPACITY`
+ * after snprintf stores no padding. A text that does not fit should be cut
+ * on a character boundary and end in AP_RATIONALE_TRUNCATION_MARK (the
+ * Swift SDK does this); a rationale_len larger than the capacity tells the
+ * host the text was cut, and it cuts and marks it so. */
 typedef struct ap_vote {
     uint32_t struct_size;
     uint32_t direction;          /* ap_direction */

@@ -64,7 +64,8 @@ public struct Rationale: @unchecked Sendable, Equatable, ExpressibleByStringLite
 
 /// Storage for computed rationales, owned by a head (keep it as a property):
 /// `write` copies the text in, without allocating, and returns a rationale
-/// valid until the next `write`.
+/// valid until the next `write`. Text longer than the contract's 256 bytes
+/// is cut as `Vote` cuts it (on a character, ending in "…").
 public final class RationaleBuffer: @unchecked Sendable {
     private let storage = UnsafeMutableRawPointer.allocate(byteCount: Int(AP_RATIONALE_CAPACITY), alignment: 1)
 
@@ -75,9 +76,7 @@ public final class RationaleBuffer: @unchecked Sendable {
     public func write(_ text: String) -> Rationale {
         var text = text
         return text.withUTF8 { utf8 in
-            let count = Vote.boundedLength(UnsafeRawBufferPointer(utf8))
-            if count > 0 { storage.copyMemory(from: utf8.baseAddress!, byteCount: count) }
-            return Rationale(start: UnsafeRawPointer(storage), count: count)
+            Rationale(start: UnsafeRawPointer(storage), count: Vote.copyRationale(UnsafeRawBufferPointer(utf8), to: storage))
         }
     }
 }
@@ -87,7 +86,8 @@ public struct Vote: Sendable, Equatable {
     public var direction: Direction
     /// In [0, 1]; the host refuses other values.
     public var confidence: Double
-    /// At most 256 bytes of UTF-8 reach the host.
+    /// At most 256 bytes of UTF-8 reach the host: a longer text is cut on a
+    /// character boundary and ends in "…" (`AP_RATIONALE_TRUNCATION_MARK`).
     public var rationale: Rationale
 
     public init(_ direction: Direction, confidence: Double, rationale: Rationale = .none) {
@@ -102,29 +102,66 @@ public struct Vote: Sendable, Equatable {
     func write(to out: UnsafeMutablePointer<ap_vote>) {
         out.pointee.direction = direction.rawValue
         out.pointee.confidence = confidence
-        let count = rationale.count == 0 ? 0 : Vote.boundedLength(UnsafeRawBufferPointer(start: rationale.start, count: rationale.count))
-        if count > 0 {
-            let target = UnsafeMutableRawPointer(out) + MemoryLayout<ap_vote>.offset(of: \.rationale)!
-            target.copyMemory(from: rationale.start!, byteCount: count)
-        }
-        out.pointee.rationale_len = UInt32(count)
+        let target = UnsafeMutableRawPointer(out) + MemoryLayout<ap_vote>.offset(of: \.rationale)!
+        out.pointee.rationale_len = UInt32(Vote.copyRationale(UnsafeRawBufferPointer(start: rationale.start, count: rationale.count), to: target))
     }
 
-    /// How many bytes of `utf8` fit the contract's capacity without
-    /// splitting a UTF-8 sequence.
+    /// "…": what ends a rationale cut to fit the contract's capacity.
+    static let truncationMark: [UInt8] = Array(AP_RATIONALE_TRUNCATION_MARK.utf8)
+
+    /// Copies `utf8` to `target` (`AP_RATIONALE_CAPACITY` bytes) and
+    /// returns the bytes written: all of it when it fits, else as much as
+    /// fits before "…" without splitting a character, then "…".
     @usableFromInline
-    static func boundedLength(_ utf8: UnsafeRawBufferPointer) -> Int {
-        var count = min(utf8.count, Int(AP_RATIONALE_CAPACITY))
-        while count < utf8.count, count > 0, utf8[count] & 0xC0 == 0x80 { count -= 1 }
-        return count
+    static func copyRationale(_ utf8: UnsafeRawBufferPointer, to target: UnsafeMutableRawPointer) -> Int {
+        let capacity = Int(AP_RATIONALE_CAPACITY)
+        guard utf8.count > capacity else {
+            if !utf8.isEmpty { target.copyMemory(from: utf8.baseAddress!, byteCount: utf8.count) }
+            return utf8.count
+        }
+        let kept = characterBoundary(utf8, atMost: capacity - truncationMark.count)
+        target.copyMemory(from: utf8.baseAddress!, byteCount: kept)
+        truncationMark.withUnsafeBytes { (target + kept).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        return kept + truncationMark.count
     }
 
-    /// Reads a vote a plugin wrote (used by hosts and `TestHost`).
+    /// The longest prefix of `utf8`, at most `limit` bytes, that does not
+    /// end inside a UTF-8 sequence (nor in one `utf8` itself left unfinished).
+    static func characterBoundary(_ utf8: UnsafeRawBufferPointer, atMost limit: Int) -> Int {
+        var count = min(utf8.count, limit)
+        while count < utf8.count, count > 0, utf8[count] & 0xC0 == 0x80 { count -= 1 }
+        // The last sequence: from its lead byte, is every byte there?
+        var lead = count - 1
+        while lead > 0, utf8[lead] & 0xC0 == 0x80 { lead -= 1 }
+        guard lead >= 0 else { return 0 }
+        let byte = utf8[lead]
+        let length = byte < 0x80 ? 1 : byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+        return lead + length > count ? lead : count
+    }
+
+    /// The rationale a plugin wrote into `raw`, as the host reads it: up to
+    /// `rationale_len` bytes (at most `AP_RATIONALE_CAPACITY`) and no
+    /// further than the first NUL, so a head that declared the whole
+    /// buffer stores no padding. A head that declared more than the
+    /// capacity had its text cut (snprintf's return value, say): it is cut
+    /// on a character to leave room for "…" and marked. Invalid UTF-8
+    /// becomes U+FFFD.
+    public static func rationaleText(of raw: UnsafePointer<ap_vote>) -> String {
+        let capacity = Int(AP_RATIONALE_CAPACITY)
+        let declared = Int(raw.pointee.rationale_len)
+        let start = UnsafeRawPointer(raw) + MemoryLayout<ap_vote>.offset(of: \.rationale)!
+        var bytes = UnsafeRawBufferPointer(start: start, count: min(declared, capacity))
+        if let nul = bytes.firstIndex(of: 0) { bytes = UnsafeRawBufferPointer(rebasing: bytes[..<nul]) }
+        guard declared > capacity else { return String(decoding: bytes, as: UTF8.self) }
+        let kept = characterBoundary(bytes, atMost: capacity - truncationMark.count)
+        return String(decoding: bytes[..<kept], as: UTF8.self) + AP_RATIONALE_TRUNCATION_MARK
+    }
+
+    /// Reads a vote a plugin wrote (used by hosts and `TestHost`); the
+    /// rationale as `rationaleText(of:)` reads it.
     public init(_ raw: UnsafePointer<ap_vote>) {
-        let length = min(Int(raw.pointee.rationale_len), Int(AP_RATIONALE_CAPACITY))
-        let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(raw) + MemoryLayout<ap_vote>.offset(of: \.rationale)!, count: length)
         self.init(Direction(rawValue: raw.pointee.direction) ?? .flat, confidence: raw.pointee.confidence,
-                  rationale: .interned(String(decoding: bytes, as: UTF8.self)))
+                  rationale: .interned(Vote.rationaleText(of: raw)))
     }
 }
 

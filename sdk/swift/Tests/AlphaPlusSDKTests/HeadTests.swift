@@ -81,19 +81,22 @@ final class HeadTests: XCTestCase {
         XCTAssertNil(Live.get(TestHead.self, instance: "seer")?.seen?.book)
     }
 
-    func testRationaleIsTruncatedAt256BytesOnACharacterBoundary() throws {
+    /// A text over the 256 bytes is cut on a character boundary to leave
+    /// room for "…" (3 bytes), which marks it; one that fits is whole.
+    func testRationaleIsTruncatedAt256BytesOnACharacterBoundaryAndMarked() throws {
         let a = { (count: Int) in String(repeating: "a", count: count) }
         let cases: [(rationale: String, expected: String)] = [
             (a(256), a(256)),
-            (a(300), a(256)),
-            (a(255) + "é", a(255)),                      // é would be bytes 255-256
-            (a(254) + "€", a(254)),                      // € would be bytes 254-256
+            (a(300), a(253) + "…"),
+            (a(255) + "é", a(253) + "…"),
+            (a(254) + "€", a(253) + "…"),
             (a(253) + "€", a(253) + "€"),                // exactly 256 bytes
-            (a(253) + "😀", a(253)),                     // 4-byte character at 253-256
-            (a(252) + "😀" + "b", a(252) + "😀"),
+            (a(252) + "😀", a(252) + "😀"),              // exactly 256 bytes
+            (a(250) + "😀" + "bcd", a(250) + "…"),       // 😀 would end past the 253 bytes kept
+            (a(251) + "€€", a(251) + "…"),               // the first € would end at byte 254
             (String(repeating: "é", count: 128), String(repeating: "é", count: 128)),
-            (String(repeating: "é", count: 129), String(repeating: "é", count: 128)),
-            (String(repeating: "€", count: 86), String(repeating: "€", count: 85)),
+            (String(repeating: "é", count: 129), String(repeating: "é", count: 126) + "…"),
+            (String(repeating: "€", count: 86), String(repeating: "€", count: 84) + "…"),
             ("short ✓", "short ✓"),
         ]
         for (index, (rationale, expected)) in cases.enumerated() {
@@ -111,7 +114,7 @@ final class HeadTests: XCTestCase {
 
     func testALiteralRationaleIsTruncatedTheSameWay() throws {
         let vote = try makeHead().evaluate(TestFrame(symbol: "LITERAL-USDT"))
-        XCTAssertEqual(vote.rationale.description, String(repeating: "a", count: 254))
+        XCTAssertEqual(vote.rationale.description, String(repeating: "a", count: 253) + "…")
     }
 
     func testRationaleLengthInTheRawVote() throws {
@@ -132,7 +135,34 @@ final class HeadTests: XCTestCase {
         XCTAssertEqual(status, ap_status(AP_OK))
         XCTAssertEqual(vote.direction, AP_DIRECTION_SHORT.rawValue)
         XCTAssertEqual(vote.confidence, 1)
-        XCTAssertEqual(vote.rationale_len, 255)
+        XCTAssertEqual(vote.rationale_len, 256)
+        let text = withUnsafeBytes(of: vote.rationale) { String(decoding: $0.prefix(Int(vote.rationale_len)), as: UTF8.self) }
+        XCTAssertEqual(text, String(repeating: "x", count: 253) + AP_RATIONALE_TRUNCATION_MARK)
+    }
+
+    /// How a host reads a rationale a C head wrote: up to rationale_len
+    /// and the first NUL, so a head that declares the whole buffer stores
+    /// no padding; a declared length over the capacity (snprintf's return)
+    /// means the text was cut, so it is cut on a character and marked.
+    func testTheHostReadsARationaleUpToItsFirstNULAndMarksOneDeclaredTooLong() throws {
+        func read(_ bytes: [UInt8], declared: Int) -> String {
+            var vote = ap_vote()
+            withUnsafeMutableBytes(of: &vote.rationale) { $0.copyBytes(from: bytes.prefix(Int(AP_RATIONALE_CAPACITY))) }
+            vote.rationale_len = UInt32(declared)
+            return withUnsafePointer(to: &vote) { Vote.rationaleText(of: $0) }
+        }
+        let capacity = Int(AP_RATIONALE_CAPACITY)
+        XCTAssertEqual(read(Array("padded".utf8), declared: capacity), "padded")
+        XCTAssertEqual(read(Array("padded".utf8), declared: 3), "pad")
+        XCTAssertEqual(read([], declared: 0), "")
+        // snprintf of 300 bytes: 255 bytes and a NUL, returning 300.
+        XCTAssertEqual(read(Array(String(repeating: "b", count: 255).utf8) + [0], declared: 300), String(repeating: "b", count: 253) + "…")
+        // strncpy of 300 bytes: the buffer full, no NUL.
+        XCTAssertEqual(read(Array(String(repeating: "é", count: 150).utf8), declared: 300), String(repeating: "é", count: 126) + "…")
+        // Cut inside "€" (3 bytes) by the writer: the broken character goes, not a U+FFFD.
+        XCTAssertEqual(read(Array("ab".utf8) + [0xE2, 0x82, 0], declared: 400), "ab…")
+        // Invalid UTF-8 that fits is shown as U+FFFD, never dropped silently.
+        XCTAssertEqual(read([0x61, 0xFF, 0x62], declared: 3), "a\u{FFFD}b")
     }
 
     func testAThrowingEvaluateReturnsStatusAndMessage() throws {
