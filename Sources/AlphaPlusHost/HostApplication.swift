@@ -9,6 +9,7 @@ import PluginRuntime
 import ServiceLifecycle
 import Store
 import Strategy
+import Trading
 import Synchronization
 import Tenancy
 import Timekeeping
@@ -65,7 +66,7 @@ public final class HostApplication: Service, @unchecked Sendable {
     public let config: HostConfig
     public let clock: any HostClock
     public let options: Options
-    public let store: SignalStore
+    public let store: HostStore
     public let services: HostServices
     public let registry: PluginRegistry
     public let market: MarketPipeline
@@ -93,7 +94,7 @@ public final class HostApplication: Service, @unchecked Sendable {
     /// `makeLogger` makes every logger of the host by its label
     /// (`alphaplus`, `alphaplus.plugins`, `alphaplus.market`, ...): swift-log's
     /// system by default; a test passes its own to read what the host logs.
-    public init(config: HostConfig, clock: any HostClock = WallClock(), store: SignalStore? = nil, options: Options = Options(),
+    public init(config: HostConfig, clock: any HostClock = WallClock(), store: HostStore? = nil, options: Options = Options(),
                 makeLogger: @escaping @Sendable (String) -> Logger = { Logger(label: $0) }) throws {
         self.config = config
         self.clock = clock
@@ -104,7 +105,7 @@ public final class HostApplication: Service, @unchecked Sendable {
         readiness = Readiness(waitingFor: [("store", "not open yet"), ("plugins", "not loaded yet"),
                                            ("distributor", "not started yet")])
         // First: instances load their key/value state from it.
-        do { self.store = try store ?? SignalStore(path: config.storePath, clock: clock.nowNs) } catch {
+        do { self.store = try store ?? HostStore(path: config.storePath, clock: clock.nowNs) } catch {
             throw HostError(description: "the store \(config.storePath) cannot be opened: \(error)")
         }
         logger.info("store open", metadata: ["path": "\(config.storePath)"])
@@ -298,7 +299,7 @@ extension HostServices {
     /// logged, and instances' key/value state kept in the store: what `run`
     /// and `outbox drain` send goes to the same places, and both see the
     /// same state. Plugins log through `pluginLogger`.
-    public static func make(_ config: HostConfig, store: SignalStore, clock: any HostClock, logger: Logger,
+    public static func make(_ config: HostConfig, store: HostStore, clock: any HostClock, logger: Logger,
                             pluginLogger: Logger = Logger(label: "alphaplus.plugins")) -> HostServices {
         for (platform, local) in config.endpointOverrides.sorted(by: { $0.key.description < $1.key.description }) {
             logger.info("endpoint override: requests to \(platform) go to \(local)")

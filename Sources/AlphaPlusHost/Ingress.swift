@@ -11,7 +11,7 @@ import Tenancy
 /// Starts the HTTP server when the host config has an `http:` section (nil
 /// without one): webhooks to the tenants' instances as created, the admin
 /// API with the operator's and the tenants' tokens, health and readiness.
-func startIngress(_ config: HostConfig, running: [TenantHost.Running], registry: PluginRegistry, store: SignalStore,
+func startIngress(_ config: HostConfig, running: [TenantHost.Running], registry: PluginRegistry, store: HostStore,
                   readiness: Readiness, logger: Logger, serverLogger: Logger) throws -> IngressServer? {
     guard let http = config.http else { return nil }
     let catalog = ingressCatalog(running, registry: registry, logger: logger)

@@ -1,4 +1,4 @@
-import AlphaPlusFeeds
+import AlphaPlusTime
 import AlphaPlusJSON
 import Crypto
 import Dispatch
@@ -41,6 +41,7 @@ public struct ReloadStatus: Codable, Sendable {
 /// done. Reloads run one at a time. A folder with any invalid file is
 /// refused whole: the running configuration stays, and every error is
 /// logged and written to `reload-status.json`.
+// @unchecked: the sources, fingerprint and generation are touched on `queue` only.
 final class TenantReloads: @unchecked Sendable {
     private let config: HostConfig
     private let host: TenantHost

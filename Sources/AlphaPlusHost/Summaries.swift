@@ -1,6 +1,7 @@
 import Distribution
 import Foundation
 import Strategy
+import Trading
 
 /// One line per tenant for the operator's log: frames, signals, book,
 /// why no consensus, risk refusals, failing and quarantined heads.

@@ -1,6 +1,6 @@
-import AlphaPlusFeeds
+import AlphaPlusTime
 import Foundation
-import Strategy
+import Trading
 
 /// A report that could not be written, naming the file and what was wrong.
 public struct BacktestReportError: Error, Equatable, CustomStringConvertible {

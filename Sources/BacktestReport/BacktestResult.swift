@@ -1,4 +1,4 @@
-import Strategy
+import Trading
 
 /// Everything a backtest run produced, as the report writer reads it.
 public struct BacktestResult: Sendable, Equatable {

@@ -1,6 +1,6 @@
-import AlphaPlusFeeds
+import AlphaPlusTime
 import Foundation
-import Strategy
+import Trading
 
 /// report.html: one self-contained page (inline CSS and SVG, no script, no
 /// external resource) with the run, the metrics, the equity and drawdown

@@ -1,6 +1,6 @@
-import AlphaPlusFeeds
+import AlphaPlusTime
 import Foundation
-import Strategy
+import Trading
 
 /// trades.csv and signals.csv. Numbers are written with Swift's shortest
 /// round-trip form, so that a reader recomputes them to the last bit;

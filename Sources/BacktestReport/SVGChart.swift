@@ -1,4 +1,4 @@
-import AlphaPlusFeeds
+import AlphaPlusTime
 import Foundation
 
 /// A line chart of a time series as inline SVG, drawn here (no library,

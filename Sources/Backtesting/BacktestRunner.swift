@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MarketData
 import Strategy
+import Trading
 import Timekeeping
 
 /// The live path on recorded data: events go through the same market

@@ -13,7 +13,7 @@ public protocol DeliveryChannel: AnyObject, Sendable {
     func rateLimits(forTarget targetJSON: String) throws -> [RateLimit]?
 }
 
-extension PluginInstance: DeliveryChannel {}
+extension HostedInstance: DeliveryChannel {}
 
 /// A tenant's channel instance as the distributor finds it.
 public enum ChannelEndpoint: Sendable {

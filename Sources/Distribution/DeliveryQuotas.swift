@@ -1,6 +1,6 @@
 import struct AlphaPlusSDK.RateLimit
 import Metrics
-import Strategy
+import Trading
 
 /// The tenants' `deliveries_per_minute` quotas: a tenant's deliveries start
 /// only while fewer than its quota started in the last 60 s (a sliding

@@ -1,3 +1,4 @@
+import MetricCatalog
 import Metrics
 import PluginRuntime
 

@@ -1,11 +1,11 @@
 import struct AlphaPlusSDK.RateLimit
-import AlphaPlusFeeds
+import AlphaPlusTime
 import Dispatch
 import Foundation
 import Logging
 import Metrics
 import PluginRuntime
-import Strategy
+import Trading
 import Subscriptions
 import Timekeeping
 
@@ -37,7 +37,7 @@ public struct DistributorOptions: Sendable {
     /// Makes the daily summaries (off for `outbox drain`, which only sends).
     public var dailySummaries: Bool
 
-    public init(maxInFlightPerChannel: Int = 16, deliveryDeadline: Duration = PluginInstance.defaultDeliveryDeadline,
+    public init(maxInFlightPerChannel: Int = 16, deliveryDeadline: Duration = HostedInstance.defaultDeliveryDeadline,
                 refreshIntervalNs: Int64 = 5_000_000_000, summaryCatchUpNs: Int64 = 3_600_000_000_000, randomSeed: UInt64? = nil,
                 dailySummaries: Bool = true) {
         self.maxInFlightPerChannel = maxInFlightPerChannel
@@ -77,6 +77,7 @@ public struct DistributionCounters: Sendable, Equatable {
 /// repeats what a platform confirmed and never loses what it did not.
 /// How attempts end is counted in swift-metrics (`DistributionMetrics`)
 /// with the factory current when the distributor is made.
+// @unchecked: every field but the intake buffer is touched on `queue` only; the intake under `intakeLock`.
 public final class Distributor: @unchecked Sendable {
     let queue = DispatchQueue(label: "alphaplus.distribution")
     let outbox: OutboxStorage

@@ -1,8 +1,8 @@
-import AlphaPlusFeeds
+import AlphaPlusTime
 import AlphaPlusJSON
 import Foundation
 import PluginRuntime
-import Strategy
+import Trading
 
 /// The values a template can show for one message, by field name, and
 /// what the structured payload needs besides (time, colour, signal id).

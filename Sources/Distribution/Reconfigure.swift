@@ -1,5 +1,5 @@
 import Metrics
-import Strategy
+import Trading
 
 extension Distributor {
     /// Replaces one tenant's distribution while the others keep sending (a

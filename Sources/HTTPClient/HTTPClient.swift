@@ -14,7 +14,7 @@ import Foundation
 /// cap on the response body. `send` and `cancel` may be called from any
 /// thread; completions run on the client's thread, so they must be short
 /// (hand the result to a queue of your own).
-public final class HTTPClient: @unchecked Sendable {
+public final class HTTPClient: Sendable {
     public struct Configuration: Sendable {
         /// For a request that gives no time limit of its own.
         public var defaultTimeoutMs: UInt32 = 10_000
@@ -78,6 +78,7 @@ public final class HTTPClient: @unchecked Sendable {
 
 /// The multi handle and its thread. Separate from HTTPClient so the thread
 /// never keeps the client alive: dropping the client stops the thread.
+// @unchecked: the multi handle is touched by the curl thread alone; the request queue is guarded by `lock`.
 private final class Engine: @unchecked Sendable {
     /// curl_global_init, once per process, before any other libcurl call.
     static let globalInit: Void = {
@@ -193,6 +194,7 @@ private final class Engine: @unchecked Sendable {
 
 /// One request's easy handle, its header list and what has arrived so far.
 /// Built on the caller's thread, then touched by the curl thread alone.
+// @unchecked: built on the caller's thread, then touched by the curl thread alone (handed over under the engine's lock).
 private final class Transfer: @unchecked Sendable {
     var id: UInt64 = 0
     let easy: UnsafeMutableRawPointer

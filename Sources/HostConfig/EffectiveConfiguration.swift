@@ -1,7 +1,7 @@
 import AlphaPlusJSON
 import Distribution
 import Foundation
-import Strategy
+import Trading
 import Yams
 
 extension TenantConfig {

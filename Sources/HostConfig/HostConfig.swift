@@ -1,6 +1,6 @@
 import AlphaPlusJSON
 import Distribution
-import Strategy
+import Trading
 import Foundation
 import HTTPClient
 import Yams

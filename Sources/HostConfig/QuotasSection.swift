@@ -1,4 +1,4 @@
-import Strategy
+import Trading
 
 /// The `quotas:` section of the host configuration: what the operator
 /// allows each tenant. Without the section, or for a key left out, there

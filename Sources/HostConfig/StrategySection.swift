@@ -1,4 +1,4 @@
-import Strategy
+import Trading
 
 /// Parses a tenant's `strategy:` section. Every key is optional and
 /// defaults to the documented value; unknown keys, wrong types and

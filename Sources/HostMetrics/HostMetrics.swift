@@ -1,3 +1,4 @@
+import MetricCatalog
 import Distribution
 import Foundation
 import Ingress
@@ -7,6 +8,7 @@ import Metrics
 import PluginRuntime
 import Prometheus
 import Strategy
+import Trading
 
 /// The host's metrics backend: a Prometheus registry that swift-metrics
 /// records into, and its text for the /metrics route. Components take
@@ -53,6 +55,7 @@ public final class HostMetrics: Sendable {
 /// help text and buckets. The registry stops the process when one name is
 /// made as two kinds (or labelled and unlabelled); here the second gets a
 /// handler that records nothing, and an error is logged.
+// @unchecked: the families made so far are guarded by `lock`; the registry is thread-safe.
 final class CataloguedPrometheusFactory: MetricsFactory, @unchecked Sendable {
     private enum Family: Equatable, CustomStringConvertible {
         case counter, gauge, valueHistogram, durationHistogram

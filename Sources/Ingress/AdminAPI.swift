@@ -1,4 +1,4 @@
-import AlphaPlusFeeds
+import AlphaPlusTime
 import AlphaPlusJSON
 import Distribution
 import Foundation
@@ -6,7 +6,7 @@ import Hummingbird
 import Logging
 import PluginRuntime
 import Store
-import Strategy
+import Trading
 import Subscriptions
 
 /// The admin API under /admin/v1: read-only JSON behind bearer tokens. The
@@ -18,7 +18,7 @@ struct AdminAPI: Sendable {
     static let deadLetterLimit = 100
 
     let live: LiveCatalog
-    let store: SignalStore
+    let store: HostStore
     let authenticator: AdminAuthenticator
     let refusals: RefusalLog
 

@@ -6,6 +6,7 @@ import Foundation
 /// answered 429 without looking at the token. A success forgets the
 /// source; so does twice `maxBackoff` without a failure. At most `maxSources`
 /// are remembered (the longest quiet ones are forgotten first).
+// @unchecked: `records` is guarded by `lock`.
 final class AuthThrottle: @unchecked Sendable {
     static let maxSources = 10_000
 

@@ -3,9 +3,10 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTPTypes
+import Synchronization
 
 /// Open connections, in total and per source address.
-final class ConnectionCounts: @unchecked Sendable {
+final class ConnectionCounts: Sendable {
     enum Admission: Equatable {
         case admitted
         /// The server's cap is reached.
@@ -14,11 +15,14 @@ final class ConnectionCounts: @unchecked Sendable {
         case overSource(cap: Int)
     }
 
+    private struct Open {
+        var total = 0
+        var bySource: [String: Int] = [:]
+    }
+
     let cap: Int
     let perSource: Int
-    private let lock = NSLock()
-    private var total = 0
-    private var bySource: [String: Int] = [:]
+    private let counts = Mutex(Open())
 
     init(cap: Int, perSource: Int) {
         self.cap = cap
@@ -27,24 +31,24 @@ final class ConnectionCounts: @unchecked Sendable {
 
     /// Counts the connection when it is admitted (then `release` it when it closes).
     func admit(_ source: String) -> Admission {
-        lock.withLock {
-            guard total < cap else { return .overTotal(cap: cap) }
-            guard bySource[source, default: 0] < perSource else { return .overSource(cap: perSource) }
-            total += 1
-            bySource[source, default: 0] += 1
+        counts.withLock { open in
+            guard open.total < cap else { return .overTotal(cap: cap) }
+            guard open.bySource[source, default: 0] < perSource else { return .overSource(cap: perSource) }
+            open.total += 1
+            open.bySource[source, default: 0] += 1
             return .admitted
         }
     }
 
     func release(_ source: String) {
-        lock.withLock {
-            total -= 1
-            let left = bySource[source, default: 1] - 1
-            bySource[source] = left > 0 ? left : nil
+        counts.withLock { open in
+            open.total -= 1
+            let left = open.bySource[source, default: 1] - 1
+            open.bySource[source] = left > 0 ? left : nil
         }
     }
 
-    var open: Int { lock.withLock { total } }
+    var open: Int { counts.withLock { $0.total } }
 }
 
 /// Hummingbird's HTTP/1.1 child channel with the server's limits: a

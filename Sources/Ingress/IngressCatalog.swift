@@ -1,10 +1,11 @@
 import Foundation
+import Synchronization
 import PluginRuntime
 
 /// One configured instance as the ingress sees it.
 public struct IngressInstance: Sendable {
     public enum State: Sendable {
-        case running(PluginRuntime.PluginInstance)
+        case running(HostedInstance)
         /// Not created: its secrets are not set and its tenant chose
         /// `dry_run_without_secrets`.
         case dryRun
@@ -67,14 +68,13 @@ public struct IngressCatalog: Sendable {
 
 /// The catalog requests read, replaced whole by a reload: a request works
 /// on the catalog it read, before or after, never on half of each.
-final class LiveCatalog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var catalog: IngressCatalog
+final class LiveCatalog: Sendable {
+    private let catalog: Mutex<IngressCatalog>
 
-    init(_ catalog: IngressCatalog) { self.catalog = catalog }
+    init(_ catalog: IngressCatalog) { self.catalog = Mutex(catalog) }
 
     var current: IngressCatalog {
-        get { lock.withLock { catalog } }
-        set { lock.withLock { catalog = newValue } }
+        get { catalog.withLock { $0 } }
+        set { catalog.withLock { $0 = newValue } }
     }
 }

@@ -43,6 +43,7 @@ public struct IngressError: Error, CustomStringConvertible {
 /// /hooks/, the admin API under /admin/v1, /healthz, /readyz and /metrics.
 /// Every response carries the request's `X-Request-Id`, and every log line
 /// for a request has it as `request_id`.
+// @unchecked: the service group, its task and the bound port are guarded by `lock`.
 public final class IngressServer: @unchecked Sendable {
     private let settings: IngressSettings
     private let router: Router<IngressRequestContext>
@@ -59,7 +60,7 @@ public final class IngressServer: @unchecked Sendable {
     /// `metricsText` gives /metrics its Prometheus exposition; without it
     /// /metrics answers 503. Webhook metrics go to `metricsFactory` (the
     /// process's bootstrapped one unless a test passes its own).
-    public init(settings: IngressSettings, catalog: IngressCatalog, store: SignalStore, readiness: Readiness,
+    public init(settings: IngressSettings, catalog: IngressCatalog, store: HostStore, readiness: Readiness,
                 metricsText: (@Sendable () -> String)? = nil, metricsFactory: any MetricsFactory = MetricsSystem.factory,
                 logger: Logger = Logger(label: "alphaplus.http")) {
         self.settings = settings
@@ -244,6 +245,7 @@ extension Logger {
 }
 
 /// The first result set wins; `wait` blocks until there is one.
+// @unchecked: `result` is guarded by `lock`.
 private final class FirstResult<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private let ready = DispatchSemaphore(value: 0)

@@ -27,6 +27,7 @@ public enum RefusalReason: String, CaseIterable, Sendable {
 /// `fullLinesPerInterval` of each interval are logged in full, the rest
 /// only counted, and one summary line per interval says how many were not
 /// logged. Every refusal is counted in `alphaplus_http_refusals_total{reason}`.
+// @unchecked: the interval's counts are guarded by `lock`.
 final class RefusalLog: @unchecked Sendable {
     static let metricLabel = "alphaplus_http_refusals_total"
     static let fullLinesPerInterval = 5

@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
-import struct PluginRuntime.MetricDescriptor
+import Synchronization
+import MetricCatalog
 
 /// `alphaplus_webhook_requests_total{tenant, instance, plugin, status}` and
 /// `alphaplus_webhook_duration_seconds{tenant, plugin, instance}`, each
@@ -8,7 +9,7 @@ import struct PluginRuntime.MetricDescriptor
 /// configuration, never from the request: a request that names no
 /// configured tenant or instance is counted with those labels empty, so
 /// made-up paths cannot grow the label sets.
-final class WebhookMetrics: @unchecked Sendable {
+final class WebhookMetrics: Sendable {
     static let requestsLabel = "alphaplus_webhook_requests_total"
     static let durationLabel = "alphaplus_webhook_duration_seconds"
 
@@ -23,10 +24,13 @@ final class WebhookMetrics: @unchecked Sendable {
         var status: Int
     }
 
+    private struct Made {
+        var counters: [CounterKey: Counter] = [:]
+        var timers: [InstanceKey: Metrics.Timer] = [:]
+    }
+
     private let factory: any MetricsFactory
-    private let lock = NSLock()
-    private var counters: [CounterKey: Counter] = [:]
-    private var timers: [InstanceKey: Metrics.Timer] = [:]
+    private let made = Mutex(Made())
 
     init(factory: any MetricsFactory) {
         self.factory = factory
@@ -34,18 +38,18 @@ final class WebhookMetrics: @unchecked Sendable {
 
     func record(tenant: String, instance: String, plugin: String, status: Int, duration: Duration) {
         let key = InstanceKey(tenant: tenant, instance: instance, plugin: plugin)
-        let (counter, timer) = lock.withLock { () -> (Counter, Metrics.Timer) in
-            let counter = counters[CounterKey(instance: key, status: status)] ?? {
-                let made = Counter(label: Self.requestsLabel, dimensions: [("tenant", tenant), ("instance", instance), ("plugin", plugin),
-                                                                          ("status", String(status))], factory: factory)
-                counters[CounterKey(instance: key, status: status)] = made
-                return made
+        let (counter, timer) = made.withLock { made -> (Counter, Metrics.Timer) in
+            let counter = made.counters[CounterKey(instance: key, status: status)] ?? {
+                let counter = Counter(label: Self.requestsLabel, dimensions: [("tenant", tenant), ("instance", instance), ("plugin", plugin),
+                                                                             ("status", String(status))], factory: factory)
+                made.counters[CounterKey(instance: key, status: status)] = counter
+                return counter
             }()
-            let timer = timers[key] ?? {
-                let made = Metrics.Timer(label: Self.durationLabel, dimensions: [("tenant", tenant), ("plugin", plugin), ("instance", instance)],
-                                         factory: factory)
-                timers[key] = made
-                return made
+            let timer = made.timers[key] ?? {
+                let timer = Metrics.Timer(label: Self.durationLabel, dimensions: [("tenant", tenant), ("plugin", plugin), ("instance", instance)],
+                                          factory: factory)
+                made.timers[key] = timer
+                return timer
             }()
             return (counter, timer)
         }

@@ -89,7 +89,7 @@ struct WebhookRoute: Sendable {
         if takesWebhooks == false {
             return refuse(.notFound, "\(name) does not take webhooks (plugin \(entry.pluginID) does not offer \(AP_CAPABILITY_WEBHOOK_V1))")
         }
-        let instance: PluginRuntime.PluginInstance
+        let instance: HostedInstance
         switch entry.state {
         case .running(let running): instance = running
         case .dryRun: return refuse(.serviceUnavailable, "\(name) is not running (it runs dry: its secrets are not set)")

@@ -1,6 +1,5 @@
 import CAlphaPlus
 import Indicators
-import PluginRuntime
 
 /// One (symbol, timeframe)'s indicators and the feature frame it lends to
 /// heads on every candle close. The frame's storage is allocated once.

@@ -1,5 +1,5 @@
 import Metrics
-import PluginRuntime
+import MetricCatalog
 
 /// The market pipeline's metrics.
 public enum MarketDataMetrics {

@@ -3,8 +3,9 @@ import CAlphaPlus
 import Foundation
 import Logging
 import Metrics
+import AlphaPlusTime
+import MetricCatalog
 import OrderBook
-import PluginRuntime
 
 /// Ingest, candles, indicators and feature frames for every stream the
 /// exchange plugins emit. Events come in as the contract's C structs (as
@@ -13,6 +14,7 @@ import PluginRuntime
 /// are serialised by one lock; after a stream's first event nothing on
 /// this path allocates. Events and frames are counted in swift-metrics
 /// (`MarketDataMetrics`) with the factory current when the pipeline is made.
+// @unchecked: every stream, book and counter is guarded by `lock` (one event at a time, the hot path).
 public final class MarketPipeline: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var candles: CandleConfiguration

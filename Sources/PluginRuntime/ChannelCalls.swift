@@ -70,7 +70,7 @@ public struct ChannelReport: Sendable, Equatable {
     }
 }
 
-extension PluginInstance {
+extension HostedInstance {
     /// How long the host waits for a delivery's `done` before counting the
     /// attempt as failed (retryable).
     public static let defaultDeliveryDeadline: Duration = .seconds(60)
@@ -83,7 +83,7 @@ extension PluginInstance {
     /// `deliver` returns an error; with a retry when `done` does not come
     /// within `deadline` of the call starting, or the instance is destroyed
     /// first. A `done` after that, or a second one, is ignored and logged.
-    public func deliver(_ delivery: Delivery, deadline: Duration = PluginInstance.defaultDeliveryDeadline,
+    public func deliver(_ delivery: Delivery, deadline: Duration = HostedInstance.defaultDeliveryDeadline,
                         completion: @escaping @Sendable (ChannelReport) -> Void) {
         guard plugin.channel != nil else {
             completion(ChannelReport(.permanentFailure, reason: "plugin \(plugin.id) does not offer \(AP_CAPABILITY_CHANNEL_V1)"))
@@ -158,6 +158,7 @@ private let deliveryDone: ap_delivery_done_fn = { doneContext, result in
 /// the plugin, freed once the delivery ended and the `deliver` call
 /// returned (a plugin may call `done` inside `deliver`, and a call may
 /// outlive its deadline).
+// @unchecked: `ended` and `returned` are guarded by PendingDeliveries' lock; the message memory is freed once, after both.
 final class PendingDelivery: @unchecked Sendable {
     let token: UInt
     let context: HostContext
@@ -222,6 +223,7 @@ final class PendingDelivery: @unchecked Sendable {
 /// Every delivery in progress in the process, by token, and the most
 /// recent ended ones (so a late or second `done` is logged against its
 /// instance). Process-wide like the contexts: `done` is one C function.
+// @unchecked: the pending and ended tables are guarded by `lock`.
 final class PendingDeliveries: @unchecked Sendable {
     static let shared = PendingDeliveries()
     private static let remembered = 4096

@@ -100,6 +100,7 @@ extension HostServices {
 
 /// The id of a request, set under the context's lock once the client
 /// returns it and read under the same lock by its completion.
+// @unchecked: `id` is written and read under the context's lock.
 private final class RequestSlot: @unchecked Sendable {
     var id: UInt64 = 0
 }

@@ -11,8 +11,9 @@ import Metrics
 /// `wait` sleeps on) is allocated once (and again only if a frame carries
 /// more indicators). Each evaluate's duration, a late one's too, goes to
 /// `duration`.
+// @unchecked: the call's buffers are written by `begin` and read after `wait` (ordered by the semaphore); `running` under `lock`.
 public final class HeadCall: @unchecked Sendable {
-    public let instance: PluginInstance
+    public let instance: HostedInstance
     /// Valid to read after `wait` returned true for the call.
     public let vote = UnsafeMutablePointer<ap_vote>.allocate(capacity: 1)
     public let error = UnsafeMutablePointer<ap_error>.allocate(capacity: 1)
@@ -30,7 +31,7 @@ public final class HeadCall: @unchecked Sendable {
     /// When the last call returned (uptime ns).
     private var answeredAtNs: UInt64 = 0
 
-    public init(instance: PluginInstance, duration: CoreMetrics.Timer) {
+    public init(instance: HostedInstance, duration: CoreMetrics.Timer) {
         self.instance = instance
         self.duration = duration
         vote.initialize(to: ap_vote())

@@ -4,13 +4,16 @@ import Crypto
 import Dispatch
 import Foundation
 import HTTPClient
+import MetricCatalog
 import Logging
 import Subscriptions
 import Metrics
+import Synchronization
 import Timekeeping
 
 /// The host side of the contract's services table (ap_host_api): one table
 /// for the process, every call scoped by the caller's HostContext.
+// @unchecked: the event sink, the HTTP client and plugin metric kinds are guarded by `lock`; the rest is immutable.
 public final class HostServices: @unchecked Sendable {
     public typealias EventSink = @Sendable (HostContext, UnsafePointer<ap_event_header>) -> Void
 
@@ -352,19 +355,20 @@ public final class HostServices: @unchecked Sendable {
 /// one C table for all hosts, so this registry is process-wide: a pointer a
 /// plugin hands back is looked up here before use, never dereferenced on
 /// trust, so a released or forged context gets nothing.
-final class LiveContexts: @unchecked Sendable {
+final class LiveContexts: Sendable {
     static let shared = LiveContexts()
-    private let lock = NSLock()
-    private var contexts: [UnsafeRawPointer: HostContext] = [:]
+    /// By address.
+    private let contexts = Mutex<[UInt: HostContext]>([:])
 
-    func insert(_ context: HostContext) { lock.withLock { contexts[UnsafeRawPointer(context.opaque)] = context } }
-    func remove(_ context: HostContext) { lock.withLock { contexts[UnsafeRawPointer(context.opaque)] = nil } }
-    func context(at address: UnsafeRawPointer) -> HostContext? { lock.withLock { contexts[address] } }
-    var all: [HostContext] { lock.withLock { Array(contexts.values) } }
+    func insert(_ context: HostContext) { contexts.withLock { $0[UInt(bitPattern: context.opaque)] = context } }
+    func remove(_ context: HostContext) { contexts.withLock { $0[UInt(bitPattern: context.opaque)] = nil } }
+    func context(at address: UnsafeRawPointer) -> HostContext? { contexts.withLock { $0[UInt(bitPattern: address)] } }
+    var all: [HostContext] { contexts.withLock { Array($0.values) } }
 }
 
 /// One caller as the host sees it: a plugin (init) or one instance. Owns
 /// the instance's serial executor, its state namespace, secrets and timers.
+// @unchecked: timers and HTTP ids are guarded by `lock`, state by `stateLock`; the rest is immutable.
 public final class HostContext: @unchecked Sendable {
     let services: HostServices
     public let pluginID: String

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where the host keeps instances' key/value state (the contract's
 /// `state_get`/`state_set`/`state_delete`). A namespace is one
@@ -23,25 +24,24 @@ public struct InstanceStateNamespaceError: Error, CustomStringConvertible {
 }
 
 /// State kept in process memory: lost when the process ends.
-public final class InMemoryInstanceStateStorage: InstanceStateStorage, @unchecked Sendable {
+public final class InMemoryInstanceStateStorage: InstanceStateStorage {
     private struct Namespace: Hashable {
         let tenant: String, plugin: String, instance: String
     }
 
-    private let lock = NSLock()
-    private var namespaces: [Namespace: [String: [UInt8]]] = [:]
+    private let namespaces = Mutex<[Namespace: [String: [UInt8]]]>([:])
 
     public init() {}
 
     public func values(tenant: String, plugin: String, instance: String) -> [String: [UInt8]] {
-        lock.withLock { namespaces[Namespace(tenant: tenant, plugin: plugin, instance: instance)] ?? [:] }
+        namespaces.withLock { $0[Namespace(tenant: tenant, plugin: plugin, instance: instance)] ?? [:] }
     }
 
     public func set(tenant: String, plugin: String, instance: String, key: String, value: [UInt8]) {
-        lock.withLock { namespaces[Namespace(tenant: tenant, plugin: plugin, instance: instance), default: [:]][key] = value }
+        namespaces.withLock { $0[Namespace(tenant: tenant, plugin: plugin, instance: instance), default: [:]][key] = value }
     }
 
     public func remove(tenant: String, plugin: String, instance: String, key: String) -> Bool {
-        lock.withLock { namespaces[Namespace(tenant: tenant, plugin: plugin, instance: instance)]?.removeValue(forKey: key) != nil }
+        namespaces.withLock { $0[Namespace(tenant: tenant, plugin: plugin, instance: instance)]?.removeValue(forKey: key) != nil }
     }
 }

@@ -5,6 +5,7 @@ import Logging
 
 /// A plugin that passed every check and whose init succeeded. Never
 /// unloaded: Swift images cannot be, and a new version is a new path.
+// @unchecked: immutable; its tables point at the plugin's static memory, which is never unloaded.
 public final class LoadedPlugin: @unchecked Sendable {
     public let path: String
     public let table: UnsafePointer<ap_plugin_api>

@@ -1,28 +1,32 @@
 import AlphaPlusJSON
 import Foundation
 import Logging
+import Synchronization
 
 /// The plugins this host has loaded, by id, and the files it refused.
-public final class PluginRegistry: @unchecked Sendable {
+public final class PluginRegistry: Sendable {
+    private struct Loaded {
+        var byID: [String: LoadedPlugin] = [:]
+        var byPath: [String: LoadedPlugin] = [:]
+        var refused: [PluginLoadError] = []
+    }
+
     public let loader: PluginLoader
-    private let lock = NSLock()
-    private var byID: [String: LoadedPlugin] = [:]
-    private var byPath: [String: LoadedPlugin] = [:]
-    private var refused: [PluginLoadError] = []
+    private let loaded = Mutex(Loaded())
 
     public init(services: HostServices) {
         loader = PluginLoader(services: services)
     }
 
-    public var plugins: [LoadedPlugin] { lock.withLock { byID.values.sorted { $0.id < $1.id } } }
-    public var failures: [PluginLoadError] { lock.withLock { refused } }
+    public var plugins: [LoadedPlugin] { loaded.withLock { $0.byID.values.sorted { $0.id < $1.id } } }
+    public var failures: [PluginLoadError] { loaded.withLock { $0.refused } }
 
-    public func plugin(id: String) -> LoadedPlugin? { lock.withLock { byID[id] } }
+    public func plugin(id: String) -> LoadedPlugin? { loaded.withLock { $0.byID[id] } }
 
     /// The loaded plugins' config schemas by plugin id, as tenant
     /// validation (`TenantConfig.loadValidated`) takes them.
     public var configSchemas: [String: JSONSchema] {
-        lock.withLock { byID.mapValues(\.configSchema) }
+        loaded.withLock { $0.byID.mapValues(\.configSchema) }
     }
 
     /// Loads every `*.so` in the folders (in name order), recording each
@@ -35,7 +39,7 @@ public final class PluginRegistry: @unchecked Sendable {
                 do {
                     try load((folder as NSString).appendingPathComponent(name))
                 } catch {
-                    lock.withLock { refused.append(error) }
+                    loaded.withLock { $0.refused.append(error) }
                     loader.services.logger.error("plugin refused: \(error)")
                 }
             }
@@ -47,12 +51,12 @@ public final class PluginRegistry: @unchecked Sendable {
     @discardableResult
     public func load(_ path: String) throws(PluginLoadError) -> LoadedPlugin {
         let canonical = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        if let loaded = lock.withLock({ byPath[canonical] }) { return loaded }
+        if let known = loaded.withLock({ $0.byPath[canonical] }) { return known }
         let plugin = try loader.load(canonical)
-        let existing: LoadedPlugin? = lock.withLock {
-            if let existing = byID[plugin.id] { return existing }
-            byID[plugin.id] = plugin
-            byPath[canonical] = plugin
+        let existing: LoadedPlugin? = loaded.withLock { loaded in
+            if let existing = loaded.byID[plugin.id] { return existing }
+            loaded.byID[plugin.id] = plugin
+            loaded.byPath[canonical] = plugin
             return nil
         }
         if let existing {

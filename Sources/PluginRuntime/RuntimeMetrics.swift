@@ -1,3 +1,4 @@
+import MetricCatalog
 import CAlphaPlus
 import Dispatch
 import Foundation
@@ -42,6 +43,7 @@ public enum RuntimeMetrics {
 /// One context's metric handles, each made the first time it is needed
 /// and kept for the context's life, so counting allocates nothing after
 /// that. Any thread.
+// @unchecked: handles are made under `lock` and only read after that.
 final class ContextMetrics: @unchecked Sendable {
     /// A plugin's metric as recorded through metric_record, found again by
     /// the bytes of its name (no String is made per call).
@@ -170,6 +172,7 @@ final class ContextMetrics: @unchecked Sendable {
 /// The host's in-memory metric totals (`HostServices.metrics`, which tests
 /// read), each a box found once by its key and then updated in place: no
 /// hashing of the key per record. Any thread.
+// @unchecked: the totals and each total's value are guarded by `lock`.
 final class MetricTotals: @unchecked Sendable {
     /// Read and written under the owner's lock.
     final class Total {

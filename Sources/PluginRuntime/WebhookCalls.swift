@@ -3,6 +3,7 @@ import struct AlphaPlusSDK.WebhookResponse
 import CAlphaPlus
 import Dispatch
 import Foundation
+import Synchronization
 import Logging
 
 /// How one webhook call ended, as the host read it.
@@ -20,7 +21,7 @@ public enum WebhookOutcome: Sendable, Equatable {
     case unavailable(reason: String)
 }
 
-extension PluginInstance {
+extension HostedInstance {
     public var isWebhook: Bool { plugin.webhook != nil }
 
     /// Hands one HTTP request to the plugin's `handle` on the instance's
@@ -90,36 +91,35 @@ private final class WebhookAnswer {
 
 /// One webhook call between its start and its end: the waiting caller is
 /// resumed exactly once, by the plugin's answer or by the deadline.
-private final class PendingWebhookCall: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<WebhookOutcome, Never>?
-    private var expiry: DispatchWorkItem?
-
-    func start(_ continuation: CheckedContinuation<WebhookOutcome, Never>, deadline: Duration) {
-        let expiry = DispatchWorkItem { [self] in finish(.timedOut) }
-        lock.withLock {
-            self.continuation = continuation
-            self.expiry = expiry
-        }
-        let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
-        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, seconds), execute: expiry)
+private final class PendingWebhookCall: Sendable {
+    private struct Waiting {
+        var continuation: CheckedContinuation<WebhookOutcome, Never>?
+        var expiry: DispatchWorkItem?
     }
 
-    var isPending: Bool { lock.withLock { continuation != nil } }
+    private let waiting = Mutex(Waiting())
+
+    func start(_ continuation: CheckedContinuation<WebhookOutcome, Never>, deadline: Duration) {
+        let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
+        waiting.withLock { waiting in
+            let expiry = DispatchWorkItem { [self] in finish(.timedOut) }
+            waiting = Waiting(continuation: continuation, expiry: expiry)
+            DispatchQueue.global().asyncAfter(deadline: .now() + max(0, seconds), execute: expiry)
+        }
+    }
+
+    var isPending: Bool { waiting.withLock { $0.continuation != nil } }
 
     /// Ends the call with `outcome`; false when it had already ended.
     @discardableResult
     func finish(_ outcome: WebhookOutcome) -> Bool {
-        let (waiting, expiry) = lock.withLock {
-            defer {
-                continuation = nil
-                self.expiry = nil
-            }
-            return (continuation, self.expiry)
+        let ended = waiting.withLock { waiting in
+            defer { waiting = Waiting() }
+            return waiting
         }
-        guard let waiting else { return false }
-        expiry?.cancel()
-        waiting.resume(returning: outcome)
+        guard let continuation = ended.continuation else { return false }
+        ended.expiry?.cancel()
+        continuation.resume(returning: outcome)
         return true
     }
 }

@@ -1,4 +1,4 @@
-import Strategy
+import Trading
 
 /// What an audit row records: its kind, its subject (the id it is about)
 /// and the record's canonical JSON (the payload).

@@ -53,9 +53,9 @@ public struct AuditReport: Sendable {
 /// and outcome (with its legs) still is what was logged. All on one
 /// snapshot, so a verification running beside the host sees one state.
 public struct AuditVerifier {
-    public let store: SignalStore
+    public let store: HostStore
 
-    public init(store: SignalStore) {
+    public init(store: HostStore) {
         self.store = store
     }
 

@@ -15,7 +15,7 @@ public struct OutboxDestinationStatus: Sendable, Equatable {
 /// completion's lookup, delivered) are prepared once per connection
 /// (`cachedStatement`): compiling them each time cost more than running
 /// them (DistributionBench).
-extension SignalStore: OutboxStorage {
+extension HostStore: OutboxStorage {
     public func enqueue(_ deliveries: [NewDelivery], atNs: Int64) throws -> [OutboxEntry] {
         try write { db in
             var added: [OutboxEntry] = []

@@ -6,7 +6,7 @@ import PluginRuntime
 /// transaction, committed before the plugin's call returns. The statements
 /// are prepared once per connection (`cachedStatement`): a channel may write
 /// its state once per delivery.
-extension SignalStore: InstanceStateStorage {
+extension HostStore: InstanceStateStorage {
     public func values(tenant: String, plugin: String, instance: String) throws -> [String: [UInt8]] {
         try read { db in
             let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT key, value FROM plugin_state WHERE tenant = ? AND plugin = ? AND instance = ?"),

@@ -1,6 +1,6 @@
 import AlphaPlusJSON
 import GRDB
-import Strategy
+import Trading
 
 /// A row that cannot be read back into its record: a column with the wrong
 /// type or an unknown enum value, which the store itself never writes.

@@ -1,5 +1,5 @@
 import GRDB
-import Strategy
+import Trading
 
 /// One page of a newest-first listing; pass `next` as `before` for the
 /// following page. `next` is nil after a short page; a full page may be
@@ -53,7 +53,7 @@ public struct StoreSettings: Sendable, Equatable {
     public var migrations: [String]
 }
 
-extension SignalStore {
+extension HostStore {
     /// The schema version this build writes.
     public static var schemaVersion: Int { Schema.version }
 

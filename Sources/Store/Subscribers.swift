@@ -4,7 +4,7 @@ import Subscriptions
 
 /// Tenants' subscribers, durable: each link, unlink or update is one write
 /// transaction (the record, its identities and a history line together).
-extension SignalStore: SubscriptionStorage {
+extension HostStore: SubscriptionStorage {
     public func withSubscriptionTransaction<R>(tenant: String, _ body: (any SubscriptionTransaction) throws -> R) throws -> R {
         do {
             return try pool.write { db in try body(SubscriberTransaction(db: db, tenant: tenant)) }

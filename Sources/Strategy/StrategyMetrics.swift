@@ -1,5 +1,6 @@
 import Metrics
-import PluginRuntime
+import MetricCatalog
+import Trading
 
 /// The strategy's metrics.
 public enum StrategyMetrics {

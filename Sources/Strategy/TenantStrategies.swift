@@ -1,6 +1,7 @@
 import CAlphaPlus
 import Dispatch
 import Synchronization
+import Trading
 
 /// Several tenants' strategies fed the same frames (the live host). Each
 /// frame starts every tenant's head calls first, then collects each
@@ -60,7 +61,7 @@ public final class TenantStrategies: Sendable {
     /// so a busy head never holds up the frames.
     public func deliverNews(_ event: UnsafePointer<ap_event_header>) {
         for strategy in all {
-            for head in strategy.heads { head.instance?.deliver(event) }
+            for head in strategy.heads { head.instance?.onEvent(event) }
         }
     }
 

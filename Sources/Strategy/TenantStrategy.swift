@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import Metrics
 import PluginRuntime
+import Trading
 
 /// One tenant's strategy on the live path and in backtests alike: every
 /// feature frame first advances the paper positions (frames of the
@@ -40,9 +41,9 @@ public final class TenantStrategy: @unchecked Sendable {
     public struct Head {
         public var spec: HeadSpec
         public var pluginID: String
-        public var instance: PluginRuntime.PluginInstance?
+        public var instance: HostedInstance?
 
-        public init(spec: HeadSpec, pluginID: String, instance: PluginRuntime.PluginInstance?) {
+        public init(spec: HeadSpec, pluginID: String, instance: HostedInstance?) {
             self.spec = spec
             self.pluginID = pluginID
             self.instance = instance
@@ -436,7 +437,7 @@ public final class TenantStrategy: @unchecked Sendable {
 
     // MARK: - Risk and signals
 
-    private func propose(side: Side, result: ConsensusResult, frame: UnsafePointer<ap_feature_frame>, stream: StreamState, closeNs: Int64) {
+    private func propose(side: Trading.Side, result: ConsensusResult, frame: UnsafePointer<ap_feature_frame>, stream: StreamState, closeNs: Int64) {
         let close = frame.pointee.candle.close
         let atr = FeatureFrame(frame)[atrKey]
         let proposal = TradeProposal(symbol: stream.symbol, side: side, confidence: result.confidence, entry: close,

@@ -155,6 +155,7 @@ func iso(_ ns: Int64) -> String {
 }
 
 /// Subscribers kept in process memory (tests; a host without a store).
+// @unchecked: records and histories are guarded by `lock`.
 public final class InMemorySubscriptionStorage: SubscriptionStorage, @unchecked Sendable {
     private let lock = NSLock()
     private var records: [String: [String: SubscriberRecord]] = [:]

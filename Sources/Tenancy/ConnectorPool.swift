@@ -162,8 +162,8 @@ public final class ConnectorPool {
     }
 
     /// Destroys every connector (shutdown), waiting for each at most until
-    /// `deadline`; returns those abandoned (`PluginInstance.destroy(before:)`).
-    public func destroyAll(before deadline: DispatchTime) -> [PluginInstance] {
+    /// `deadline`; returns those abandoned (`HostedInstance.destroy(before:)`).
+    public func destroyAll(before deadline: DispatchTime) -> [HostedInstance] {
         defer { connectors = [:] }
         return connectors.values.compactMap { connector in
             guard case .created(let instance) = connector.creation else { return nil }

@@ -8,7 +8,7 @@ import Subscriptions
 
 /// How one configured instance came out.
 public enum InstanceCreation: Sendable {
-    case created(PluginInstance)
+    case created(HostedInstance)
     /// Its secrets are not set and the tenant chose `dry_run_without_secrets`;
     /// `plugin` is the configured plugin id.
     case dryRun(plugin: String)
@@ -36,7 +36,7 @@ public func createInstance(_ config: InstanceConfig, tenant: String, file: Strin
         return .failed(reason: "no loaded plugin '\(config.plugin)'")
     }
     do {
-        return .created(try PluginInstance(plugin: plugin, tenantID: tenant, instanceID: config.id, config: config.settings,
+        return .created(try HostedInstance(plugin: plugin, tenantID: tenant, instanceID: config.id, config: config.settings,
                                            secrets: secrets, services: services))
     } catch {
         logger.error("\(file): \(error)")
@@ -52,7 +52,7 @@ public func distributions(_ tenants: [TenantConfig]) -> [TenantDistribution] {
 /// Subscribers are kept in the store; each tenant with a
 /// `distribution.subscribers` section lets its plugins change them within
 /// its tiers.
-public func enableSubscriptions(_ services: HostServices, store: SignalStore, tenants: [TenantConfig]) {
+public func enableSubscriptions(_ services: HostServices, store: HostStore, tenants: [TenantConfig]) {
     var policies: [String: SubscriptionPolicy] = [:]
     for tenant in tenants {
         guard let distribution = tenant.distribution, let subscribers = distribution.subscribers else { continue }

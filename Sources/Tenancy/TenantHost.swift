@@ -6,6 +6,7 @@ import Logging
 import PluginRuntime
 import Store
 import Strategy
+import Trading
 import Timekeeping
 
 /// The running tenants: their instances, strategies and distribution, made
@@ -13,6 +14,7 @@ import Timekeeping
 /// recreates only what changed (`TenantChanges`) while the rest keeps
 /// running. Exchange instances are shared connectors (`ConnectorPool`).
 /// One start or reload at a time.
+// @unchecked: the tenants are guarded by `lock` (one start, reload or stop at a time); callbacks are set before start.
 public final class TenantHost: @unchecked Sendable {
     /// One running tenant as the ingress and the admin API see it.
     public struct Running: Sendable {
@@ -50,7 +52,7 @@ public final class TenantHost: @unchecked Sendable {
 
     private let services: HostServices
     private let registry: PluginRegistry
-    private let store: SignalStore
+    private let store: HostStore
     private let strategies: TenantStrategies
     private let halt: GlobalHalt
     private let logger: Logger
@@ -72,7 +74,7 @@ public final class TenantHost: @unchecked Sendable {
     /// Called after start and after each reload that changed something.
     public var onChange: (@Sendable ([Running]) -> Void)?
 
-    public init(services: HostServices, registry: PluginRegistry, store: SignalStore, strategies: TenantStrategies,
+    public init(services: HostServices, registry: PluginRegistry, store: HostStore, strategies: TenantStrategies,
                 halt: GlobalHalt, quotas: QuotaSettings = QuotaSettings(), logger: Logger, clock: any HostClock,
                 environment: @escaping () -> [String: String] = { ProcessInfo.processInfo.environment },
                 makeLogger: @escaping @Sendable (String) -> Logger = { Logger(label: $0) }) {
@@ -130,7 +132,7 @@ public final class TenantHost: @unchecked Sendable {
     public func reload(_ configs: [TenantConfig]) -> ReloadOutcome {
         // Instances replaced or removed: destroyed once the ingress no longer
         // names them, so a webhook never reaches a destroyed instance.
-        var retired: [PluginInstance] = []
+        var retired: [HostedInstance] = []
         let outcome = lock.withLock { () -> ReloadOutcome in
             var rotated: [String: Set<String>] = [:]
             for (id, state) in tenants {
@@ -168,7 +170,7 @@ public final class TenantHost: @unchecked Sendable {
     /// because a call into their plugin did not return by then (their
     /// `runningCall` says which).
     @discardableResult
-    public func shutdown(before deadline: DispatchTime = .distantFuture) -> [PluginInstance] {
+    public func shutdown(before deadline: DispatchTime = .distantFuture) -> [HostedInstance] {
         lock.withLock {
             var abandoned = pool.destroyAll(before: deadline)
             if let unfinished = distributor?.stop(waitingForDeliveriesBefore: deadline), unfinished > 0 {
@@ -187,10 +189,10 @@ public final class TenantHost: @unchecked Sendable {
     // MARK: - Changes
 
     /// Returns the instances it replaced or removed, for the caller to destroy.
-    private func apply(_ update: TenantChanges.Update) -> [PluginInstance] {
+    private func apply(_ update: TenantChanges.Update) -> [HostedInstance] {
         let id = update.tenant.id
         guard var state = tenants[id] else { return [] }
-        var retired: [PluginInstance] = []
+        var retired: [HostedInstance] = []
         for instance in update.removedInstances + update.recreatedInstances {
             if state.connectors[instance] != nil {
                 pool.detach(tenant: id, instance: instance)
@@ -215,7 +217,7 @@ public final class TenantHost: @unchecked Sendable {
     }
 
     /// Returns the tenant's own instances, for the caller to destroy.
-    private func remove(_ id: String) -> [PluginInstance] {
+    private func remove(_ id: String) -> [HostedInstance] {
         guard let state = tenants.removeValue(forKey: id) else { return [] }
         strategies.replace(tenant: id, with: nil)
         do { try distributor?.reconfigure(tenant: id, settings: nil, quota: nil, endpoints: [:]) } catch {
@@ -300,7 +302,7 @@ public final class TenantHost: @unchecked Sendable {
         }
         let heads = settings.heads.map { spec -> TenantStrategy.Head in
             let creation = state.instances[spec.instance] ?? state.connectors[spec.instance]
-            let instance: PluginInstance? = if case .created(let created) = creation { created } else { nil }
+            let instance: HostedInstance? = if case .created(let created) = creation { created } else { nil }
             return TenantStrategy.Head(spec: spec, pluginID: instance?.plugin.id ?? config.instances.first { $0.id == spec.instance }?.plugin ?? "?",
                                        instance: instance)
         }

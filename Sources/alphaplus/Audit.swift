@@ -21,7 +21,7 @@ struct Audit: ParsableCommand {
             }
             let report: AuditReport
             do {
-                report = try AuditVerifier(store: SignalStore(path: path, clock: WallClock.realtimeNs)).verify()
+                report = try AuditVerifier(store: HostStore(path: path, clock: WallClock.realtimeNs)).verify()
             } catch {
                 FileHandle.standardError.write(Data("\(error)\n".utf8))
                 throw ExitCode(1)

@@ -10,6 +10,7 @@ import Logging
 import MarketData
 import PluginRuntime
 import Strategy
+import Trading
 import Timekeeping
 
 /// `alphaplus backtest`: a tenant's strategy on recorded data, through the
@@ -95,7 +96,7 @@ struct Backtest: ParsableCommand {
                 throw ValidationError("\(tenant): tenant \(tenantConfig.id), head \(spec.instance): no loaded plugin '\(instanceConfig.plugin)' in \(config.pluginFolders.joined(separator: ", "))\(refused.isEmpty ? "" : " (refused: \(refused))")")
             }
             do {
-                let instance = try PluginInstance(plugin: plugin, tenantID: tenantConfig.id, instanceID: spec.instance,
+                let instance = try HostedInstance(plugin: plugin, tenantID: tenantConfig.id, instanceID: spec.instance,
                                                   config: instanceConfig.settings, services: services)
                 try instance.start()
                 return TenantStrategy.Head(spec: spec, pluginID: plugin.id, instance: instance)

@@ -1,5 +1,5 @@
 import AlphaPlusHost
-import AlphaPlusFeeds
+import AlphaPlusTime
 import ArgumentParser
 import Distribution
 import Foundation
@@ -21,12 +21,12 @@ struct OutboxCommand: ParsableCommand {
         @OptionGroup var config: ConfigOption
         @Option(help: "The store file instead of the configuration's store.path.") var store: String?
 
-        func open() throws -> SignalStore {
+        func open() throws -> HostStore {
             let path = try store ?? config.load().storePath
             guard FileManager.default.fileExists(atPath: path) else {
                 throw ValidationError("no store at \(path) (alphaplus creates it on first run)")
             }
-            do { return try SignalStore(path: path, clock: WallClock.realtimeNs) } catch { throw ValidationError("\(error)") }
+            do { return try HostStore(path: path, clock: WallClock.realtimeNs) } catch { throw ValidationError("\(error)") }
         }
     }
 
@@ -121,8 +121,8 @@ struct OutboxCommand: ParsableCommand {
             bootstrapLogging(level: config.logLevel)
             let logger = Logger(label: "alphaplus")
             let clock = WallClock()
-            let store: SignalStore
-            do { store = try SignalStore(path: config.storePath, clock: clock.nowNs) } catch { throw ValidationError("\(error)") }
+            let store: HostStore
+            do { store = try HostStore(path: config.storePath, clock: clock.nowNs) } catch { throw ValidationError("\(error)") }
             let services = HostServices.make(config, store: store, clock: clock, logger: logger)
             let registry = PluginRegistry(services: services)
             registry.discover(folders: config.pluginFolders)
@@ -131,7 +131,7 @@ struct OutboxCommand: ParsableCommand {
             enableSubscriptions(services, store: store, tenants: tenants)
             // Only the channel instances: nothing else runs.
             var creations: [ChannelAddress: InstanceCreation] = [:]
-            var created: [PluginInstance] = []
+            var created: [HostedInstance] = []
             for tenant in tenants {
                 let channels = tenant.distribution?.channelInstances ?? []
                 for instance in tenant.instances where channels.contains(instance.id) {

@@ -54,7 +54,7 @@ final class BurstKillTests: XCTestCase {
         // webhook n mod 25, its number in its text.
         let tenant = try TenantConfig.load(tenantFile.path)
         let destinations = try XCTUnwrap(tenant.distribution).destinations
-        let store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { Int64(Date().timeIntervalSince1970 * 1e9) })
+        let store = try HostStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { Int64(Date().timeIntervalSince1970 * 1e9) })
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         _ = try store.registerDestinations(destinations.map {
             DestinationRegistration(tenant: "burst", id: $0.id, channel: $0.channel, tier: $0.tier, targetJSON: $0.targetJSON)

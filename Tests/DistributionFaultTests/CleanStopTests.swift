@@ -39,7 +39,7 @@ final class CleanStopTests: XCTestCase {
         host.send(SIGTERM)  // while the fake holds the first request open
         XCTAssertEqual(host.wait(timeout: 15), 0, "alphaplus run did not stop cleanly: \(host.err.suffix(3000))")
 
-        let store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { 0 })
+        let store = try HostStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { 0 })
         let rows = try store.outboxEntries(tenant: "demo").filter { $0.destination == "discord-premium" }
         XCTAssertEqual(rows.filter { $0.state == .sending }.map(\.idempotencyKey), [], "left sending")
         XCTAssertEqual(rows.filter { $0.state == .pending && $0.attempts > 0 }.map(\.idempotencyKey), [], "interrupted: would go out again")

@@ -7,7 +7,7 @@ import HostConfig
 import HostTesting
 import SharedTestData
 import Store
-import Strategy
+import Trading
 import XCTest
 
 /// The demo tenant (config/tenants/demo.yaml): its signals reach the
@@ -226,7 +226,7 @@ final class DemoDistributionTests: XCTestCase {
         }
         // With the demo's own consensus a signal in 4 s is rare; any that
         // came is shown where it would go, and recorded as a dry run.
-        let rows = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { 0 }).outboxEntries(tenant: "demo")
+        let rows = try HostStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { 0 }).outboxEntries(tenant: "demo")
         XCTAssertTrue(rows.allSatisfy { $0.state == .dryRun || $0.state == .pending }, "\(rows.map { "\($0.idempotencyKey) \($0.state)" })")
         for entry in rows where entry.state == .dryRun {
             let line = entry.text.components(separatedBy: "\n")[0]

@@ -114,7 +114,7 @@ final class SecretLeakScanTests: XCTestCase {
         try sendWebhooks(calls, secrets)
         try callEveryAdminRoute(calls, secrets)
 
-        let store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { 0 })
+        let store = try HostStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { 0 })
         // Until every error was answered, and Discord and Telegram delivered after theirs.
         let errorsAnswered = try eventually(timeout: 80, interval: 0.5) {
             let delivered = Set(try store.outboxEntries(tenant: "demo").filter { $0.state == .delivered }.map(\.destination))

@@ -8,7 +8,7 @@ import Ingress
 import PluginRuntime
 import SharedTestData
 import Store
-import Strategy
+import Trading
 import Subscriptions
 import XCTest
 
@@ -48,7 +48,7 @@ final class SubscriptionClockTests: XCTestCase {
         let bot = try host.channel("ap-channel-telegram", id: "telegram", tenant: "demo",
                                    secrets: ["bot_token": telegram.token, "webhook_secret": webhookSecret, "link_secret": linkSecret])
         let stripePlugin = try host.registry.load(try AlphaPlusCLI.bundledPlugin("ap-webhook-stripe"))
-        let stripe = try PluginRuntime.PluginInstance(plugin: stripePlugin, tenantID: "demo", instanceID: "stripe",
+        let stripe = try HostedInstance(plugin: stripePlugin, tenantID: "demo", instanceID: "stripe",
                                                       config: .object(["prices": .object(["price_1DemoPremium": .string("premium")])]),
                                                       secrets: ["signing_secret": signingSecret], services: host.services)
         defer { stripe.destroy() }

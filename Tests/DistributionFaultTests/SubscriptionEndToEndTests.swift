@@ -6,7 +6,7 @@ import Foundation
 import HTTPClient
 import SharedTestData
 import Store
-import Strategy
+import Trading
 import XCTest
 
 /// Issue 6's "done when", on `alphaplus run`: a signed Stripe event sent to
@@ -51,7 +51,7 @@ final class SubscriptionEndToEndTests: XCTestCase {
         let host = try HostProcess(["run", "--config", config.path, "--duration", "260"], environment: environment, in: folder)
         hosts.append(host)
         let base = try XCTUnwrap(listeningBase(of: host), "the host did not listen: \(host.err.suffix(2000))")
-        let store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { 0 })
+        let store = try HostStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { 0 })
 
         // Bad input first: none of it may change anything.
         let body = try event("evt_forged", "customer.subscription.created", subscription(status: "active"))

@@ -175,8 +175,8 @@ final class InProcessHost {
     let logs = LogLines()
     let services: HostServices
     let registry: PluginRegistry
-    let store: SignalStore
-    private var instances: [PluginRuntime.PluginInstance] = []
+    let store: HostStore
+    private var instances: [HostedInstance] = []
     private(set) var distributor: Distributor?
 
     /// `fakeClock`: the fakes' clock, manual at t0 (`FakeClock(manualSeconds: Double(t0) / 1e9)`);
@@ -192,13 +192,13 @@ final class InProcessHost {
         let logs = logs
         services = HostServices(logger: Logger(label: "test.plugins") { _ in logs }, endpointOverrides: origins)
         registry = PluginRegistry(services: services)
-        store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { t0 })
+        store = try HostStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { t0 })
     }
 
     /// An instance of a bundled channel plugin (`ap-channel-discord`, …).
-    func channel(_ product: String, id: String, tenant: String, secrets: [String: String]) throws -> PluginRuntime.PluginInstance {
+    func channel(_ product: String, id: String, tenant: String, secrets: [String: String]) throws -> HostedInstance {
         let plugin = try registry.load(try AlphaPlusCLI.bundledPlugin(product))
-        let instance = try PluginRuntime.PluginInstance(plugin: plugin, tenantID: tenant, instanceID: id, config: .object([:]), secrets: secrets,
+        let instance = try HostedInstance(plugin: plugin, tenantID: tenant, instanceID: id, config: .object([:]), secrets: secrets,
                                           services: services)
         instances.append(instance)
         return instance
@@ -207,7 +207,7 @@ final class InProcessHost {
     /// Registers the destinations, adds `rows` to the outbox, then starts
     /// the distributor (which loads them) and lets it settle at the clock's time.
     /// With `subscribers`, the distributor reads the tenant's subscribers from the store.
-    func start(tenant: String, settings: DistributionSettings, channels: [String: PluginRuntime.PluginInstance],
+    func start(tenant: String, settings: DistributionSettings, channels: [String: HostedInstance],
                rows: [NewDelivery], subscribers: Bool = false) throws -> Distributor {
         _ = try store.registerDestinations(settings.destinations.map {
             DestinationRegistration(tenant: tenant, id: $0.id, channel: $0.channel, tier: $0.tier, targetJSON: $0.targetJSON)

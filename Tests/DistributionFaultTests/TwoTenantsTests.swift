@@ -7,7 +7,7 @@ import HostTesting
 import HTTPClient
 import SharedTestData
 import Store
-import Strategy
+import Trading
 import XCTest
 
 /// Issue 7: two tenants in one host on the same synthetic market

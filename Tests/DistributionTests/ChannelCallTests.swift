@@ -44,9 +44,9 @@ private func report(_ outcome: ap_delivery_outcome, externalID: StaticString = "
 }
 
 final class ChannelCallTests: XCTestCase {
-    private func instance(_ harness: Harness) throws -> PluginRuntime.PluginInstance {
+    private func instance(_ harness: Harness) throws -> HostedInstance {
         let plugin = try PluginLoader(services: harness.services).load(linked: rawChannelAPI, name: "raw-channel")
-        return try PluginRuntime.PluginInstance(plugin: plugin, tenantID: "t", instanceID: "raw",
+        return try HostedInstance(plugin: plugin, tenantID: "t", instanceID: "raw",
                                                 config: .object(["script": .string(harness.script.name)]), services: harness.services)
     }
 
@@ -54,7 +54,7 @@ final class ChannelCallTests: XCTestCase {
                                            text: "LONG BTC-USDT", payloadJSON: "{}")
 
     /// Delivers once and waits for the report.
-    private func deliver(_ channel: PluginRuntime.PluginInstance, deadline: Duration = .seconds(5)) -> ChannelReport? {
+    private func deliver(_ channel: HostedInstance, deadline: Duration = .seconds(5)) -> ChannelReport? {
         let done = DispatchSemaphore(value: 0)
         let box = ReportBox()
         channel.deliver(delivery, deadline: deadline) { report in

@@ -26,8 +26,8 @@ final class OutboxCLITests: XCTestCase {
     }
 
     /// A store with a delivered, a dead, a pending row and a disabled destination.
-    private func preparedStore() throws -> SignalStore {
-        let store = try SignalStore(path: storePath, clock: { t0 })
+    private func preparedStore() throws -> HostStore {
+        let store = try HostStore(path: storePath, clock: { t0 })
         _ = try store.registerDestinations([
             DestinationRegistration(tenant: "acme", id: "vip", channel: "tg", tier: "premium", targetJSON: #"{"chat_id":1}"#),
             DestinationRegistration(tenant: "acme", id: "hook", channel: "discord", tier: "premium", targetJSON: #"{"webhook":"w"}"#),
@@ -120,7 +120,7 @@ final class OutboxCLITests: XCTestCase {
                 - { id: other, channel: missing, tier: premium, target: {} }
               daily_summary: { enabled: false }
             """.write(to: folder.appendingPathComponent("tenants/acme.yaml"), atomically: true, encoding: .utf8)
-        let store = try SignalStore(path: storePath, clock: { t0 })
+        let store = try HostStore(path: storePath, clock: { t0 })
         _ = try store.registerDestinations([
             DestinationRegistration(tenant: "acme", id: "vip", channel: "tg", tier: "premium", targetJSON: #"{"chat_id":1}"#),
             DestinationRegistration(tenant: "acme", id: "pub", channel: "tg", tier: "free", targetJSON: #"{"chat_id":2}"#),

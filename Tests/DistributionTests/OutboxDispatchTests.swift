@@ -2,7 +2,7 @@ import AlphaPlusSDK
 import Foundation
 import PluginRuntime
 import Store
-import Strategy
+import Trading
 import XCTest
 @testable import Distribution
 import Timekeeping

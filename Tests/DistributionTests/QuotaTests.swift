@@ -2,7 +2,7 @@ import Foundation
 import HostConfig
 import Metrics
 import MetricsTestKit
-import Strategy
+import Trading
 import SharedTestData
 import XCTest
 @testable import Distribution

@@ -18,7 +18,7 @@ final class SubscriberDeliveryTests: XCTestCase {
     }
 
     /// Links `chat` to `subscriber` and applies `update` (if any) to it.
-    private func subscribe(_ store: SignalStore, _ subscriber: String, chat: Int64, tier: String? = nil,
+    private func subscribe(_ store: HostStore, _ subscriber: String, chat: Int64, tier: String? = nil,
                            status: SubscriptionStatus? = nil, graceUntilNs: Int64 = 0, asOfNs: Int64 = t0 - 3600 * second) throws {
         let identity = try Subscriptions.SubscriberIdentity(kind: "telegram_chat", value: String(chat))
         try store.withSubscriptionTransaction(tenant: "t") { transaction in

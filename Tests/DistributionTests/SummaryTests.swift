@@ -1,6 +1,6 @@
 import Foundation
 import Store
-import Strategy
+import Trading
 import XCTest
 @testable import Distribution
 

@@ -5,7 +5,7 @@ import Logging
 import PluginRuntime
 import SharedTestData
 import Store
-import Strategy
+import Trading
 import XCTest
 @testable import Distribution
 import Timekeeping
@@ -118,14 +118,14 @@ final class Harness {
     let script: ChannelScript
     let logs = LogLines()
     let services: HostServices
-    private(set) var store: SignalStore
-    private var instances: [PluginRuntime.PluginInstance] = []
+    private(set) var store: HostStore
+    private var instances: [HostedInstance] = []
     private var distributors: [Distributor] = []
 
     init() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("dist-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { t0 })
+        store = try HostStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { t0 })
         script = ChannelScript(clock: clock)
         let logs = logs
         services = HostServices(logger: Logger(label: "test") { _ in logs })
@@ -143,9 +143,9 @@ final class Harness {
     }
 
     /// A channel instance of the scripted plugin.
-    func channel(tenant: String = "t", id: String = "chat") throws -> PluginRuntime.PluginInstance {
+    func channel(tenant: String = "t", id: String = "chat") throws -> HostedInstance {
         let plugin = try PluginLoader(services: services).load(linked: PluginExport.entry(ScriptedChannel.self), name: "scripted-channel")
-        let instance = try PluginRuntime.PluginInstance(plugin: plugin, tenantID: tenant, instanceID: id,
+        let instance = try HostedInstance(plugin: plugin, tenantID: tenant, instanceID: id,
                                                         config: .object(["script": .string(script.name)]), services: services)
         instances.append(instance)
         return instance
@@ -167,7 +167,7 @@ final class Harness {
 
     /// The store opened again, as a restarted host does.
     func reopenStore() throws {
-        store = try SignalStore(path: store.path, clock: { t0 })
+        store = try HostStore(path: store.path, clock: { t0 })
     }
 
     /// Moves the clock from wake-up to wake-up of `distributor` until
@@ -216,7 +216,7 @@ func settings(_ destinations: [(id: String, tier: String, target: String)], maxA
                          maxAttempts: maxAttempts, backoff: backoff, dailySummary: DailySummarySettings(enabled: false), alertsTo: alertsTo)
 }
 
-func makeSignal(_ n: Int, tenant: String = "t", atNs: Int64 = t0, side: Strategy.Side = .long, symbol: String = "BTC-USDT") -> Signal {
+func makeSignal(_ n: Int, tenant: String = "t", atNs: Int64 = t0, side: Trading.Side = .long, symbol: String = "BTC-USDT") -> Signal {
     Signal(id: "\(tenant):sim:\(symbol):60:\(atNs / 1_000_000 + Int64(n))", tenant: tenant, venue: "sim", symbol: symbol,
            timeframeSeconds: 60, side: side, entry: 65012.34, stop: 64890.5, targets: [65100.25, 65200, 65310.75],
            scaleOut: [0.5, 0.5, 1], quantity: 0.25, confidence: 0.8123, highConfidence: false,

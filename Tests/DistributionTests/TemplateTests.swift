@@ -1,5 +1,5 @@
 import AlphaPlusJSON
-import Strategy
+import Trading
 import XCTest
 @testable import Distribution
 

@@ -9,6 +9,7 @@ import Metrics
 @testable import PluginRuntime
 import Store
 import Strategy
+import Trading
 import XCTest
 import Timekeeping
 
@@ -53,7 +54,7 @@ final class DeliveringChannel: ChannelPlugin {
 final class LivePath {
     static let startNs: Int64 = 1_700_000_040 * 1_000_000_000 / 60_000_000_000 * 60_000_000_000
     let services: HostServices
-    let feed: PluginRuntime.PluginInstance
+    let feed: HostedInstance
     let strategy: TenantStrategy
     let market: MarketPipeline
     let distributor: Distributor
@@ -62,7 +63,7 @@ final class LivePath {
     let marketClock = MarketClock()
     let clock = ManualClock(startNs: LivePath.startNs)
     private let folder: URL
-    private var instances: [PluginRuntime.PluginInstance] = []
+    private var instances: [HostedInstance] = []
 
     /// `flatHeads`: the heads never agree, so no signal is made.
     init(flatHeads: Bool = false) throws {
@@ -71,8 +72,8 @@ final class LivePath {
         let loader = PluginLoader(services: services)
         let heads = try loader.load(linked: PluginExport.entry(SteadyHead.self), name: "steady-head")
         let channels = try loader.load(linked: PluginExport.entry(DeliveringChannel.self), name: "delivering-channel")
-        func instance(_ plugin: LoadedPlugin, _ id: String, _ config: JSONValue = .object([:])) throws -> PluginRuntime.PluginInstance {
-            try PluginRuntime.PluginInstance(plugin: plugin, tenantID: "acme", instanceID: id, config: config, services: services)
+        func instance(_ plugin: LoadedPlugin, _ id: String, _ config: JSONValue = .object([:])) throws -> HostedInstance {
+            try HostedInstance(plugin: plugin, tenantID: "acme", instanceID: id, config: config, services: services)
         }
         let feed = try instance(heads, "feed")  // any instance may call emit_event
         let headInstances = try (0..<3).map { try instance(heads, "h\($0)", .object(["flat": .bool(flatHeads)])) }
@@ -86,7 +87,7 @@ final class LivePath {
         services.setEventSink { _, event in market.ingest(event) }
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { LivePath.startNs })
+        let store = try HostStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { LivePath.startNs })
         let settings = DistributionSettings(destinations: [DestinationSettings(id: "vip", channel: "chat", tier: "premium", targetJSON: "{}")],
                                             dailySummary: DailySummarySettings(enabled: false))
         let distributor = Distributor(tenants: [TenantDistribution(tenant: "acme", settings: settings)], outbox: store,

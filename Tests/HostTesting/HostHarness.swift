@@ -94,7 +94,7 @@ public final class HostHarness {
     @discardableResult
     public func shutdown() -> HostApplication.ShutdownReport { host.shutdown() }
 
-    public var store: SignalStore { host.store }
+    public var store: HostStore { host.store }
 
     private func move(to ns: Int64) {
         for follower in followers { follower(ns) }

@@ -3,7 +3,7 @@ import FakeChannelServers
 import Foundation
 import HostTesting
 import Store
-import Strategy
+import Trading
 import XCTest
 
 /// The host as a library, driven in process on a manual clock: minutes of

@@ -10,7 +10,7 @@ import MetricsTestKit
 import PluginRuntime
 import Store
 import Subscriptions
-import Strategy
+import Trading
 import XCTest
 
 /// 2026-11-21T08:00:00Z.
@@ -31,7 +31,7 @@ let betaToken = "beta-token-0123456789"
 /// Each echo webhook records its requests under its own log name.
 final class IngressHost {
     let folder: URL
-    let store: SignalStore
+    let store: HostStore
     let logs = InMemoryLogHandler()
     let metrics = TestMetrics()
     let readiness = Readiness(waitingFor: [("store", "not open yet"), ("distributor", "not started yet")])
@@ -39,7 +39,7 @@ final class IngressHost {
     /// The log names of alpha's and beta's echo webhooks.
     let alphaHookLog = "alpha-\(UUID().uuidString)"
     let betaHookLog = "beta-\(UUID().uuidString)"
-    private let instances: [PluginRuntime.PluginInstance]
+    private let instances: [HostedInstance]
 
     /// `tokens: false` configures none (the admin API is disabled). The
     /// default limits allow 1,000 failed authentications: tests send
@@ -49,7 +49,7 @@ final class IngressHost {
          metricsText: (@Sendable () -> String)? = { "# TYPE alphaplus_up gauge\nalphaplus_up 1\n" }) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("ingress-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { t0 })
+        store = try HostStore(path: folder.appendingPathComponent("store.sqlite").path, clock: { t0 })
         var handler = logs
         handler.logLevel = .debug
         let logger = Logger(label: "test") { _ in handler }
@@ -57,9 +57,9 @@ final class IngressHost {
         let loader = PluginLoader(services: services)
         let echo = try loader.load(linked: PluginExport.entry(EchoWebhook.self), name: "echo-webhook")
         let head = try loader.load(linked: PluginExport.entry(FlatHead.self), name: "flat-head")
-        var created: [PluginRuntime.PluginInstance] = []
-        func create(_ plugin: LoadedPlugin, _ tenant: String, _ id: String, log: String? = nil) throws -> PluginRuntime.PluginInstance {
-            let instance = try PluginRuntime.PluginInstance(plugin: plugin, tenantID: tenant, instanceID: id,
+        var created: [HostedInstance] = []
+        func create(_ plugin: LoadedPlugin, _ tenant: String, _ id: String, log: String? = nil) throws -> HostedInstance {
+            let instance = try HostedInstance(plugin: plugin, tenantID: tenant, instanceID: id,
                                                             config: log.map { .object(["log": .string($0)]) } ?? .object([:]),
                                                             services: services)
             created.append(instance)
@@ -109,7 +109,7 @@ final class IngressHost {
 
     /// Three signals of alpha a minute apart, one of beta; alpha's
     /// destination `chat` with one delivered and two dead rows.
-    static func fill(_ store: SignalStore) throws {
+    static func fill(_ store: HostStore) throws {
         // alpha: u_1 pays for premium through Stripe and has a chat; a chat alone; beta: one chat.
         let policy = SubscriptionPolicy(tiers: ["premium", "free"], unpaidTier: "free")
         let chat = try Subscriptions.SubscriberIdentity(kind: "telegram_chat", value: "42")

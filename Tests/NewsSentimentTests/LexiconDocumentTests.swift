@@ -8,7 +8,7 @@ import XCTest
 /// `ALPHAPLUS_WRITE_LEXICON_DOC=1 swift test --filter LexiconDocumentTests`
 /// rewrites it.
 final class LexiconDocumentTests: XCTestCase {
-    static let begin = "<!-- BEGIN GENERATED from Plugins/HeadSentiment/Head/SentimentLexicon.swift by LexiconDocumentTests -->"
+    static let begin = "<!-- BEGIN GENERATED from BundledPlugins/HeadSentiment/Head/SentimentLexicon.swift by LexiconDocumentTests -->"
     static let end = "<!-- END GENERATED -->"
     static let document = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../docs/SENTIMENT_LEXICON.md").standardized

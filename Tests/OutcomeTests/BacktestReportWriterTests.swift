@@ -1,6 +1,6 @@
 @testable import BacktestReport
 import Foundation
-import Strategy
+import Trading
 import XCTest
 
 final class BacktestReportWriterTests: XCTestCase {

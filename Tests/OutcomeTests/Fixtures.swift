@@ -1,5 +1,5 @@
 import SharedTestData
-import Strategy
+import Trading
 
 /// Builders for the outcome tests: one-minute bars and signals whose
 /// numbers are easy to follow by hand.

@@ -1,4 +1,4 @@
-import Strategy
+import Trading
 import SharedTestData
 import XCTest
 

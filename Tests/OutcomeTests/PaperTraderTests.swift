@@ -1,4 +1,4 @@
-import Strategy
+import Trading
 import XCTest
 
 /// Each exit rule on a case worked out by hand. Costs: maker 10 bp, taker

@@ -1,5 +1,5 @@
 import Foundation
-import Strategy
+import Trading
 import XCTest
 
 final class PerformanceMetricsTests: XCTestCase {

@@ -14,7 +14,7 @@ final class HTTPServiceTests: XCTestCase {
     nonisolated(unsafe) private static var fixtures = 0
     private let log = CapturedLog()
     private var servers: [LoopbackServer] = []
-    private var instances: [PluginRuntime.PluginInstance] = []
+    private var instances: [HostedInstance] = []
 
     override func tearDown() {
         instances.forEach { $0.destroy() }
@@ -37,7 +37,7 @@ final class HTTPServiceTests: XCTestCase {
     }
 
     /// An instance of the fixture plugin declaring `hosts`, its executor tagged.
-    private func instance(_ services: HostServices, hosts: [String], tenant: String = "acme", id: String = "alerts") throws -> PluginRuntime.PluginInstance {
+    private func instance(_ services: HostServices, hosts: [String], tenant: String = "acme", id: String = "alerts") throws -> HostedInstance {
         // A new file each time: rewriting a library that is loaded could crash the test.
         Self.fixtures += 1
         let name = "http-fixture-\(Self.fixtures)"
@@ -45,7 +45,7 @@ final class HTTPServiceTests: XCTestCase {
                                                            "FIX_HOSTS=" + hosts.map { "STR(\"\($0)\")" }.joined(separator: ",")])
         let plugin = try PluginRegistry(services: services).load(path)
         XCTAssertEqual(plugin.networkHosts, hosts)
-        let created = try PluginRuntime.PluginInstance(plugin: plugin, tenantID: tenant, instanceID: id, config: .object([:]), services: services)
+        let created = try HostedInstance(plugin: plugin, tenantID: tenant, instanceID: id, config: .object([:]), services: services)
         created.context.executor.setSpecific(key: Self.executorKey, value: "\(tenant)/\(id)")
         instances.append(created)
         return created

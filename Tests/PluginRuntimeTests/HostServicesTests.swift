@@ -9,10 +9,10 @@ import XCTest
 final class HostServicesTests: XCTestCase {
     private let services = HostServices()
 
-    private func instance(_ tenant: String) throws -> PluginInstance {
+    private func instance(_ tenant: String) throws -> HostedInstance {
         let registry = PluginRegistry(services: services)
         let plugin = try registry.load(try PluginFixtures.build("services-\(tenant)", defines: ["FIX_ID=\"com.test.services-\(tenant)\""]))
-        return try PluginInstance(plugin: plugin, tenantID: tenant, instanceID: "i", config: .object([:]), services: services)
+        return try HostedInstance(plugin: plugin, tenantID: tenant, instanceID: "i", config: .object([:]), services: services)
     }
 
     private func setState(_ context: OpaquePointer, _ key: String, _ value: String) -> ap_status {

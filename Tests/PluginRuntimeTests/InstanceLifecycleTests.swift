@@ -1,6 +1,7 @@
 import AlphaPlusJSON
 import CAlphaPlus
 import Foundation
+import MarketData
 import PluginRuntime
 import XCTest
 
@@ -18,7 +19,7 @@ final class InstanceLifecycleTests: XCTestCase {
         return buffer
     }
 
-    private func evaluate(_ instance: PluginInstance, _ frame: FeatureFrameBuffer) throws -> ap_vote {
+    private func evaluate(_ instance: HostedInstance, _ frame: FeatureFrameBuffer) throws -> ap_vote {
         var vote = ap_vote()
         try instance.evaluate(frame.pointer, into: &vote)
         return vote
@@ -26,7 +27,7 @@ final class InstanceLifecycleTests: XCTestCase {
 
     func testCreateEvaluateStopDestroy() throws {
         let plugin = try fixture("lifecycle")
-        let instance = try PluginInstance(plugin: plugin, tenantID: "acme", instanceID: "fast",
+        let instance = try HostedInstance(plugin: plugin, tenantID: "acme", instanceID: "fast",
                                           config: try JSONValue(parsing: #"{"scale": 0.5}"#), services: services)
         XCTAssertEqual(instance.currentPhase, .created)
         try instance.start()
@@ -54,7 +55,7 @@ final class InstanceLifecycleTests: XCTestCase {
     }
 
     func testEvaluateErrorCarriesThePluginsMessage() throws {
-        let instance = try PluginInstance(plugin: try fixture("evaluate-error"), tenantID: "acme", instanceID: "a",
+        let instance = try HostedInstance(plugin: try fixture("evaluate-error"), tenantID: "acme", instanceID: "a",
                                           config: .object([:]), services: services)
         XCTAssertThrowsError(try evaluate(instance, frame(x: 3))) { error in
             XCTAssertEqual("\(error)", "tenant acme, instance a (plugin com.test.evaluate-error): evaluate failed (status 1): indicator x above 1")
@@ -63,7 +64,7 @@ final class InstanceLifecycleTests: XCTestCase {
 
     func testConfigFailingTheSchemaNamesTheField() throws {
         let plugin = try fixture("schema-check")
-        XCTAssertThrowsError(try PluginInstance(plugin: plugin, tenantID: "acme", instanceID: "a",
+        XCTAssertThrowsError(try HostedInstance(plugin: plugin, tenantID: "acme", instanceID: "a",
                                                 config: try JSONValue(parsing: #"{"scale": 1.5, "scael": 1}"#), services: services)) { error in
             let text = "\(error)"
             XCTAssertTrue(text.hasPrefix("tenant acme, instance a (plugin com.test.schema-check): settings do not match the plugin's schema"), text)
@@ -74,16 +75,16 @@ final class InstanceLifecycleTests: XCTestCase {
 
     func testCreateErrorReachesTheOperator() throws {
         let plugin = try fixture("create-fails", ["FIX_CREATE_FAILS"])
-        XCTAssertThrowsError(try PluginInstance(plugin: plugin, tenantID: "acme", instanceID: "a", config: .object([:]), services: services)) {
+        XCTAssertThrowsError(try HostedInstance(plugin: plugin, tenantID: "acme", instanceID: "a", config: .object([:]), services: services)) {
             XCTAssertEqual("\($0)", "tenant acme, instance a (plugin com.test.create-fails): create failed (status 2): fixture refuses: setting 'scale' is not supported by this account")
         }
     }
 
     func testInstancesAreIsolated() throws {
         let plugin = try fixture("isolation")
-        let a = try PluginInstance(plugin: plugin, tenantID: "tenant-a", instanceID: "same", config: .object([:]),
+        let a = try HostedInstance(plugin: plugin, tenantID: "tenant-a", instanceID: "same", config: .object([:]),
                                    secrets: ["token": "twelve-chars"], services: services)
-        let b = try PluginInstance(plugin: plugin, tenantID: "tenant-b", instanceID: "same", config: .object(["scale": .number(1)]),
+        let b = try HostedInstance(plugin: plugin, tenantID: "tenant-b", instanceID: "same", config: .object(["scale": .number(1)]),
                                    services: services)
         // Each instance saw only its own secret and wrote only its own state.
         XCTAssertEqual(a.context.stateSnapshot["token_length"].map { String(decoding: $0, as: UTF8.self) }, "12")
@@ -101,7 +102,7 @@ final class InstanceLifecycleTests: XCTestCase {
         let plugin = try registry.load(path)
         XCTAssertEqual(plugin.abiMajor, 1)
         XCTAssertEqual(plugin.abiMinor, 0)
-        let instance = try PluginInstance(plugin: plugin, tenantID: "acme", instanceID: "old", config: .object([:]), services: services)
+        let instance = try HostedInstance(plugin: plugin, tenantID: "acme", instanceID: "old", config: .object([:]), services: services)
         XCTAssertEqual(try evaluate(instance, frame(x: 0.5)).direction, AP_DIRECTION_LONG.rawValue)
     }
 
@@ -133,9 +134,9 @@ final class InstanceLifecycleTests: XCTestCase {
         frame.setValue(101, at: 0)
         frame.setValue(100, at: 1)
         frame.setValue(20, at: 2)
-        let momentum = try PluginInstance(plugin: swiftHead, tenantID: "demo", instanceID: "m",
+        let momentum = try HostedInstance(plugin: swiftHead, tenantID: "demo", instanceID: "m",
                                           config: try JSONValue(parsing: #"{"threshold": 0.002}"#), services: services)
-        let rsi = try PluginInstance(plugin: cHead, tenantID: "demo", instanceID: "r",
+        let rsi = try HostedInstance(plugin: cHead, tenantID: "demo", instanceID: "r",
                                      config: try JSONValue(parsing: #"{"oversold": 25, "overbought": 75}"#), services: services)
         var vote = try evaluate(momentum, frame)
         XCTAssertEqual(vote.direction, AP_DIRECTION_LONG.rawValue)
@@ -148,11 +149,11 @@ final class InstanceLifecycleTests: XCTestCase {
         XCTAssertEqual(try evaluate(rsi, frame).direction, AP_DIRECTION_SHORT.rawValue)
         XCTAssertEqual(try evaluate(momentum, frame).direction, AP_DIRECTION_FLAT.rawValue, "flat while ema_12 warms up")
 
-        XCTAssertThrowsError(try PluginInstance(plugin: cHead, tenantID: "demo", instanceID: "bad",
+        XCTAssertThrowsError(try HostedInstance(plugin: cHead, tenantID: "demo", instanceID: "bad",
                                                 config: try JSONValue(parsing: #"{"oversold": 80, "overbought": 20}"#), services: services)) {
             XCTAssertTrue("\($0)".hasSuffix("create failed (status 2): overbought (20) must be greater than oversold (80)"), "\($0)")
         }
-        XCTAssertThrowsError(try PluginInstance(plugin: swiftHead, tenantID: "demo", instanceID: "bad",
+        XCTAssertThrowsError(try HostedInstance(plugin: swiftHead, tenantID: "demo", instanceID: "bad",
                                                 config: try JSONValue(parsing: #"{"fast": "ema_26", "slow": "ema_26"}"#), services: services)) {
             XCTAssertTrue("\($0)".hasSuffix("create failed (status 2): fast and slow name the same indicator 'ema_26'"), "\($0)")
         }

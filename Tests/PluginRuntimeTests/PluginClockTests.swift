@@ -3,8 +3,10 @@ import struct AlphaPlusSDK.Candle
 import Backtesting
 import CAlphaPlus
 import Foundation
+import MarketData
 import PluginRuntime
 import Strategy
+import Trading
 import Timekeeping
 import XCTest
 
@@ -13,7 +15,7 @@ import XCTest
 final class PluginClockTests: XCTestCase {
     private static let minuteNs: Int64 = 60_000_000_000
 
-    private func number(_ instance: PluginInstance, _ key: String) -> Int64? {
+    private func number(_ instance: HostedInstance, _ key: String) -> Int64? {
         instance.context.stateSnapshot[key].flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
     }
 
@@ -26,7 +28,7 @@ final class PluginClockTests: XCTestCase {
         let plugin = try registry.load(try PluginFixtures.build("clock", defines: [
             "FIX_ID=\"com.test.clock\"", "FIX_TIMER_NS=\(Self.minuteNs)",
         ]))
-        let instance = try PluginInstance(plugin: plugin, tenantID: "acme", instanceID: "clock", config: .object([:]),
+        let instance = try HostedInstance(plugin: plugin, tenantID: "acme", instanceID: "clock", config: .object([:]),
                                           services: services)
         XCTAssertNil(number(instance, "timer_fired"), "no data time has passed since create")
         let head = TenantStrategy.Head(spec: HeadSpec(instance: "clock"), pluginID: plugin.id, instance: instance)
@@ -66,7 +68,7 @@ final class PluginClockTests: XCTestCase {
         let services = HostServices()
         let registry = PluginRegistry(services: services)
         let plugin = try registry.load(try PluginFixtures.build("wall-clock", defines: ["FIX_ID=\"com.test.wall-clock\""]))
-        let instance = try PluginInstance(plugin: plugin, tenantID: "acme", instanceID: "wall", config: .object([:]), services: services)
+        let instance = try HostedInstance(plugin: plugin, tenantID: "acme", instanceID: "wall", config: .object([:]), services: services)
         let frame = FeatureFrameBuffer(venue: "sim", symbol: "BTC-USDT", timeframeSeconds: 60, indicatorNames: ["x"], layoutID: 1)
         frame.setValue(0.5, at: 0)
         var vote = ap_vote()

@@ -14,23 +14,23 @@ final class PluginMetricsTests: XCTestCase {
     private let metrics = TestMetrics()
     private let log = CapturedLog()
     private lazy var services = withMetricsFactory(metrics) { HostServices(logger: Logger(label: "test") { [log] _ in log }) }
-    private var instances: [PluginRuntime.PluginInstance] = []
+    private var instances: [HostedInstance] = []
     nonisolated(unsafe) private static var fixtures = 0
 
     override func tearDown() { instances.forEach { $0.destroy() } }
 
-    private func instance(tenant: String, id: String = "i", hosts: [String] = ["example.com"]) throws -> PluginRuntime.PluginInstance {
+    private func instance(tenant: String, id: String = "i", hosts: [String] = ["example.com"]) throws -> HostedInstance {
         Self.fixtures += 1
         let name = "metrics-fixture-\(Self.fixtures)"
         let path = try PluginFixtures.build(name, defines: ["FIX_ID=\"com.test.metrics\"",
                                                            "FIX_HOSTS=" + hosts.map { "STR(\"\($0)\")" }.joined(separator: ",")])
         let plugin = try PluginRegistry(services: services).load(path)
-        let created = try PluginRuntime.PluginInstance(plugin: plugin, tenantID: tenant, instanceID: id, config: .object([:]), services: services)
+        let created = try HostedInstance(plugin: plugin, tenantID: tenant, instanceID: id, config: .object([:]), services: services)
         instances.append(created)
         return created
     }
 
-    private func record(_ instance: PluginRuntime.PluginInstance, _ kind: ap_metric_kind, _ name: String, _ value: Double) {
+    private func record(_ instance: HostedInstance, _ kind: ap_metric_kind, _ name: String, _ value: Double) {
         PluginRuntime.withAPStr(name) { services.api.pointee.metric_record(instance.context.opaque, kind, $0, value) }
     }
 

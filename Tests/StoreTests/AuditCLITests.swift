@@ -43,7 +43,7 @@ final class AuditCLITests: XCTestCase {
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.err.contains("no store at \(folder)/state/signals.sqlite"), missing.err)
 
-        let store = try SignalStore(path: folder + "/state/signals.sqlite", clock: { 42 })
+        let store = try HostStore(path: folder + "/state/signals.sqlite", clock: { 42 })
         try store.record(Sample.signal(minute: 0))
         let result = try AlphaPlusCLI.run(["audit", "verify", "--config", "config/alphaplus.yaml"], in: folder)
         XCTAssertEqual(result.status, 0, result.err)

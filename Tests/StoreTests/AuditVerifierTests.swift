@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import Store
-import Strategy
+import Trading
 import XCTest
 
 /// The audit chain as docs/OPERATIONS.md documents it, and each way of

@@ -1,20 +1,20 @@
 import Foundation
 import GRDB
 import Store
-import Strategy
+import Trading
 import XCTest
 
 /// A fresh store in a folder of its own (not created yet: the store makes
 /// it), removed after the test.
-func makeStore(_ test: XCTestCase, file: StaticString = #filePath, line: UInt = #line) throws -> SignalStore {
+func makeStore(_ test: XCTestCase, file: StaticString = #filePath, line: UInt = #line) throws -> HostStore {
     let folder = NSTemporaryDirectory() + "alphaplus-store-\(UUID().uuidString)/data"
     test.addTeardownBlock { try? FileManager.default.removeItem(atPath: (folder as NSString).deletingLastPathComponent) }
-    return try SignalStore(path: folder + "/alphaplus.sqlite", clock: { 1_700_000_000_123_456_789 })
+    return try HostStore(path: folder + "/alphaplus.sqlite", clock: { 1_700_000_000_123_456_789 })
 }
 
 /// A second connection to the store's file, as an operator with `sqlite3`
 /// (or an attacker with file access) has.
-func rawConnection(_ store: SignalStore) throws -> DatabaseQueue {
+func rawConnection(_ store: HostStore) throws -> DatabaseQueue {
     try DatabaseQueue(path: store.path)
 }
 
@@ -71,7 +71,7 @@ enum Sample {
 
     /// A small history: seq 1 decision, 2 signal, 3 rejected decision,
     /// 4 decision, 5 signal, 6 outcome of the first signal.
-    static func history(into store: SignalStore) throws -> (first: Signal, second: Signal) {
+    static func history(into store: HostStore) throws -> (first: Signal, second: Signal) {
         let first = signal(minute: 1), second = signal(minute: 2)
         try store.record(decision(for: first))
         try store.record(first)

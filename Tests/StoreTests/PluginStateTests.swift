@@ -29,7 +29,7 @@ final class PluginStateTests: XCTestCase {
         XCTAssertEqual(set(first, context, "gone", [9]), ap_status(AP_OK))
         XCTAssertEqual(delete(first, context, "gone"), ap_status(AP_OK))
 
-        let reopened = try SignalStore(path: store.path, clock: { 0 })
+        let reopened = try HostStore(path: store.path, clock: { 0 })
         let second = HostServices(state: reopened)
         let restarted = try instance(second)
         XCTAssertEqual(get(second, restarted, "progress"), .success([4, 5]))
@@ -44,7 +44,7 @@ final class PluginStateTests: XCTestCase {
         let writer = HostServices(state: store)
         XCTAssertEqual(set(writer, try instance(writer), "k", Array("mine".utf8)), ap_status(AP_OK))
 
-        let services = HostServices(state: try SignalStore(path: store.path, clock: { 0 }))
+        let services = HostServices(state: try HostStore(path: store.path, clock: { 0 }))
         for (tenant, plugin, id) in [("t2", "com.test.state", "i1"), ("t1", "com.test.other", "i1"), ("t1", "com.test.state", "i2")] {
             let other = try instance(services, tenant: tenant, plugin: plugin, instance: id)
             XCTAssertEqual(get(services, other, "k"), .failure(ap_status(AP_ERR_NOT_FOUND)), "\(tenant)/\(plugin)/\(id)")

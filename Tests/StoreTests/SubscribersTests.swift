@@ -132,7 +132,7 @@ final class SubscriptionRulesTests: XCTestCase {
         let store = try makeStore(self)
         _ = try store.withSubscriptionTransaction(tenant: "a") { try $0.link(chat(1), to: "u1", atNs: 1, source: "s", reference: "") }
         _ = try store.withSubscriptionTransaction(tenant: "b") { try $0.link(chat(1), to: "v1", atNs: 1, source: "s", reference: "") }
-        let reopened = try SignalStore(path: store.path, clock: { 0 })
+        let reopened = try HostStore(path: store.path, clock: { 0 })
         XCTAssertEqual(try reopened.subscribers(tenant: "a").map(\.id), ["u1"])
         XCTAssertEqual(try reopened.subscribers(tenant: "b").map(\.id), ["v1"], "the same chat is a different subscriber in each tenant")
         XCTAssertEqual(try reopened.subscribers(tenant: "c"), [])
@@ -141,7 +141,7 @@ final class SubscriptionRulesTests: XCTestCase {
 
 /// The contract's subscription services, as a plugin calls them.
 final class SubscriptionServiceTests: XCTestCase {
-    private func services(_ log: LogLines, policies: [String: SubscriptionPolicy]? = nil) throws -> (HostServices, SignalStore) {
+    private func services(_ log: LogLines, policies: [String: SubscriptionPolicy]? = nil) throws -> (HostServices, HostStore) {
         let store = try makeStore(self)
         let services = HostServices(logger: Logger(label: "test") { _ in log }, state: store)
         services.setSubscriptions(store, policies: policies ?? ["t1": SubscriptionPolicy(tiers: ["premium", "free"], unpaidTier: "free"),

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Strategy
+@testable import Trading
 
 final class ConsensusTests: XCTestCase {
     private func decide(_ votes: [VoteSlot]) -> ConsensusResult { decide(ConsensusPolicy(), votes) }

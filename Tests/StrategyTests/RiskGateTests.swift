@@ -1,5 +1,5 @@
 import XCTest
-@testable import Strategy
+@testable import Trading
 
 /// A portfolio the test sets by hand.
 private final class FakePortfolio: PortfolioState {

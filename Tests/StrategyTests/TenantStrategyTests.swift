@@ -10,6 +10,7 @@ import PluginRuntime
 import SharedTestData
 import XCTest
 @testable import Strategy
+@testable import Trading
 
 /// A head whose answer the test picks with its settings: a direction and
 /// confidence, or one of the ways a head goes wrong.
@@ -157,7 +158,7 @@ final class TenantStrategyTests: XCTestCase {
         for (index, mode) in modes.enumerated() {
             let loaded = try plugin(mode)
             let scripted = ["bad-direction", "c-rationale"].contains(mode) ? "long" : mode
-            let instance = try PluginInstance(plugin: loaded, tenantID: tenant, instanceID: "h\(index)",
+            let instance = try HostedInstance(plugin: loaded, tenantID: tenant, instanceID: "h\(index)",
                                               config: try JSONValue(parsing: #"{"mode": "\#(scripted)"}"#), services: services)
             heads.append(TenantStrategy.Head(spec: HeadSpec(instance: "h\(index)"), pluginID: loaded.id, instance: instance))
         }
@@ -224,7 +225,7 @@ final class TenantStrategyTests: XCTestCase {
     /// not NUL padding; one that declares more than fits (snprintf's
     /// return) is stored cut on a character and marked with "…". The same
     /// whether the head is called directly or on its executor.
-    func testASignalStoresAHeadsRationaleUpToItsFirstNULAndMarksOneCut() throws {
+    func testAHostStoresAHeadsRationaleUpToItsFirstNULAndMarksOneCut() throws {
         defer { cRationale = ([], 0) }
         let capacity = Int(AP_RATIONALE_CAPACITY)
         let cases: [(bytes: [UInt8], declared: Int, stored: String)] = [

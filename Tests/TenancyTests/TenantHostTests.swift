@@ -7,6 +7,7 @@ import PluginRuntime
 import SharedTestData
 import Store
 import Strategy
+import Trading
 import Tenancy
 import Timekeeping
 import XCTest
@@ -35,7 +36,7 @@ final class TenantHostTests: XCTestCase {
             strategies.onFrame(frame)
         }
         services.setEventSink { _, event in market.ingest(event) }
-        let store = try SignalStore(path: folder.appendingPathComponent("store.sqlite").path, clock: clock.nowNs)
+        let store = try HostStore(path: folder.appendingPathComponent("store.sqlite").path, clock: clock.nowNs)
         host = TenantHost(services: services, registry: registry, store: store, strategies: strategies, halt: GlobalHalt(),
                           logger: Logger(label: "test.tenancy"), clock: clock)
         self.services = services
@@ -85,7 +86,7 @@ final class TenantHostTests: XCTestCase {
         return try TenantConfig.load(file.path)
     }
 
-    private func instance(_ tenant: String, _ id: String) -> PluginInstance? {
+    private func instance(_ tenant: String, _ id: String) -> HostedInstance? {
         guard case .created(let instance) = host.running.first(where: { $0.config.id == tenant })?.instances[id] else { return nil }
         return instance
     }

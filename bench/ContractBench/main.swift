@@ -7,6 +7,7 @@ import AlphaPlusSDK
 import CAlphaPlus
 import ExampleSwiftHead
 import Foundation
+import MarketData
 import PluginRuntime
 
 let iterations = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 10_000_000 : 10_000_000
@@ -50,7 +51,7 @@ let services = HostServices()
 let registry = PluginRegistry(services: services)
 func contract(_ product: String, _ config: String) throws -> (nsPerCall: Double, checksum: Double) {
     let plugin = try registry.load(products.appendingPathComponent("lib\(product).so").path)
-    let instance = try PluginInstance(plugin: plugin, tenantID: "bench", instanceID: product, config: try JSONValue(parsing: config), services: services)
+    let instance = try HostedInstance(plugin: plugin, tenantID: "bench", instanceID: product, config: try JSONValue(parsing: config), services: services)
     defer { instance.destroy() }
     return instance.withHead { head in
         var vote = ap_vote()

@@ -30,7 +30,7 @@ import HTTPClient
 import Logging
 import PluginRuntime
 import Store
-import Strategy
+import Trading
 import Timekeeping
 
 func seconds(since start: UInt64) -> Double { Double(monotonicNs() - start) / 1e9 }
@@ -90,13 +90,13 @@ final class TelegramBots: FakePlatform, @unchecked Sendable {
 }
 
 /// The store as the distributor sees it, counting the writes (each call one
-/// SQLite transaction: `SignalStore`'s outbox side) and the time they take.
+/// SQLite transaction: `HostStore`'s outbox side) and the time they take.
 final class CountingOutbox: OutboxStorage, @unchecked Sendable {
-    let store: SignalStore
+    let store: HostStore
     private let lock = NSLock()
     private var totals = Counts()
 
-    init(_ store: SignalStore) { self.store = store }
+    init(_ store: HostStore) { self.store = store }
 
     struct Counts {
         var writes: [String: Int] = [:]
@@ -175,8 +175,8 @@ func telegramPlugin(_ services: HostServices) throws -> LoadedPlugin {
     try PluginLoader(services: services).load(linked: PluginExport.entry(TelegramChannel.self), name: "channel-telegram")
 }
 
-func telegramInstance(_ plugin: LoadedPlugin, _ services: HostServices, tenant: String, bot: Int) throws -> PluginRuntime.PluginInstance {
-    try PluginRuntime.PluginInstance(plugin: plugin, tenantID: tenant, instanceID: "telegram", config: .object([:]),
+func telegramInstance(_ plugin: LoadedPlugin, _ services: HostServices, tenant: String, bot: Int) throws -> HostedInstance {
+    try HostedInstance(plugin: plugin, tenantID: tenant, instanceID: "telegram", config: .object([:]),
                                      secrets: ["bot_token": botToken(bot)], services: services)
 }
 
@@ -186,8 +186,8 @@ func settings(chats: [(id: Int64, tier: String)]) -> DistributionSettings {
     }, dailySummary: DailySummarySettings(enabled: false))
 }
 
-func store(_ name: String, clock: @escaping @Sendable () -> Int64) throws -> SignalStore {
-    try SignalStore(path: folder.appendingPathComponent("\(name).sqlite").path, clock: clock)
+func store(_ name: String, clock: @escaping @Sendable () -> Int64) throws -> HostStore {
+    try HostStore(path: folder.appendingPathComponent("\(name).sqlite").path, clock: clock)
 }
 
 /// The most sends in any window of `windowSeconds` (times sorted).
@@ -419,7 +419,7 @@ func throughput(_ failures: Failures, singleDestinationCeiling: Double) throws -
     let plugin = try telegramPlugin(services)
     var tenants: [TenantDistribution] = []
     var endpoints: [ChannelAddress: ChannelEndpoint] = [:]
-    var instances: [PluginRuntime.PluginInstance] = []
+    var instances: [HostedInstance] = []
     for tenant in 0..<tenantCount {
         let name = "t\(tenant)"
         tenants.append(TenantDistribution(tenant: name, settings: tenantSettings(tenant)))

@@ -182,7 +182,7 @@ let emitted = MarketPipeline(clock: { Int64.max / 4 }) { frame in sink += frame.
 services.setEventSink { _, event in emitted.ingest(event) }
 let feedPlugin = try PluginLoader(services: services).load(linked: PluginExport.entry(BenchFeed.self), name: "bench-feed")
 // The instance lives until the process ends.
-let feedInstance = try PluginRuntime.PluginInstance(plugin: feedPlugin, tenantID: "bench", instanceID: "feed", config: .object([:]),
+let feedInstance = try HostedInstance(plugin: feedPlugin, tenantID: "bench", instanceID: "feed", config: .object([:]),
                                                     services: services)
 let feed = BenchFeed.current!
 for index in 0..<10_000 { feed.emitTrade(index: index) }

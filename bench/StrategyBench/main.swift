@@ -23,6 +23,7 @@ import HostMetrics
 import Logging
 import PluginRuntime
 import Strategy
+import Trading
 import Timekeeping
 
 HostMetrics.bootstrap()
@@ -47,7 +48,7 @@ func makeStrategy() throws -> TenantStrategy {
     let heads = try headConfigs.map { head -> TenantStrategy.Head in
         let path = products.appendingPathComponent("lib\(head.product).so").path
         let plugin = try registry.plugin(id: "com.alphaplus.\(head.product.dropFirst(3))") ?? registry.load(path)
-        let instance = try PluginInstance(plugin: plugin, tenantID: "bench", instanceID: head.instance,
+        let instance = try HostedInstance(plugin: plugin, tenantID: "bench", instanceID: head.instance,
                                           config: try JSONValue(parsing: head.config), services: services)
         return TenantStrategy.Head(spec: HeadSpec(instance: head.instance), pluginID: plugin.id, instance: instance)
     }

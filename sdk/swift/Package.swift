@@ -12,13 +12,16 @@ let package = Package(
         .library(name: "AlphaPlusJSON", targets: ["AlphaPlusJSON"]),
         // Venue wire formats and market-data files, decoded into MarketEvents.
         .library(name: "AlphaPlusFeeds", targets: ["AlphaPlusFeeds"]),
+        // UTC times as ns since the epoch: ISO 8601 text and back, no Foundation dates.
+        .library(name: "AlphaPlusTime", targets: ["AlphaPlusTime"]),
     ],
     targets: [
         .target(name: "CAlphaPlus"),
         .target(name: "AlphaPlusJSON"),
         .target(name: "AlphaPlusSDK", dependencies: ["CAlphaPlus"]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "AlphaPlusFeeds", dependencies: ["AlphaPlusSDK", "CZlib"]),
+        .target(name: "AlphaPlusTime"),
+        .target(name: "AlphaPlusFeeds", dependencies: ["AlphaPlusSDK", "AlphaPlusTime", "CZlib"]),
         .testTarget(name: "AlphaPlusFeedsTests", dependencies: ["AlphaPlusFeeds"], exclude: ["Fixtures"]),
         .target(name: "AlphaPlusSDKTesting", dependencies: ["AlphaPlusSDK", "AlphaPlusJSON"]),
         .testTarget(name: "AlphaPlusSDKTests", dependencies: ["AlphaPlusSDK", "AlphaPlusSDKTesting"]),

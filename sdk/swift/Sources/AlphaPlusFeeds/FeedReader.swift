@@ -1,4 +1,5 @@
 import AlphaPlusSDK
+import AlphaPlusTime
 
 /// Reads a market-data file (plain or gzip) into `MarketEvent`s, in file
 /// order, each with its file:line:

@@ -1,6 +1,6 @@
 import struct AlphaPlusSDK.Delivery
 import struct AlphaPlusSDK.RateLimit
-import AlphaPlusFeeds
+import AlphaPlusTime
 import AlphaPlusJSON
 import Dispatch
 import Foundation

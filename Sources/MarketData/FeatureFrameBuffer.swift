@@ -4,6 +4,7 @@ import CAlphaPlus
 /// and book features live at stable addresses for the stream's lifetime, so
 /// producing a frame per event writes numbers in place and allocates
 /// nothing. The frame is lent to heads as `pointer`.
+// @unchecked: written by its pipeline under the pipeline's lock, lent to heads read-only for one frame.
 public final class FeatureFrameBuffer: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<ap_feature_frame>
     public let indicatorNames: [String]
@@ -74,12 +75,4 @@ public final class FeatureFrameBuffer: @unchecked Sendable {
         text.append(storage)
         return ap_str(ptr: UnsafePointer(storage), len: utf8.count)
     }
-}
-
-/// A timeframe as messages and metric labels name it: 1m, 4h, 1d, 30s.
-public func timeframeName(seconds: Int64) -> String {
-    if seconds % 86_400 == 0 { return "\(seconds / 86_400)d" }
-    if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
-    if seconds % 60 == 0 { return "\(seconds / 60)m" }
-    return "\(seconds)s"
 }

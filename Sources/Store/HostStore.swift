@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Strategy
+import Trading
 
 /// The durable store: one SQLite file in WAL mode holding every risk
 /// decision, signal (with its votes) and outcome (with its legs), each
@@ -12,7 +12,7 @@ import Strategy
 /// parallel on reader connections, each seeing a committed snapshot (WAL).
 /// So the store can be shared by any number of threads and tasks, and the
 /// compiler checks that (`Sendable`, not `@unchecked`).
-public final class SignalStore: StrategyJournal, Sendable {
+public final class HostStore: StrategyJournal, Sendable {
     /// The database file.
     public let path: String
     let pool: DatabasePool

@@ -1,10 +1,10 @@
 import Foundation
 import GRDB
 import Store
-import Strategy
+import Trading
 import XCTest
 
-final class SignalStoreTests: XCTestCase {
+final class HostStoreTests: XCTestCase {
     func testOpensInWALWithNormalSyncForeignKeysAndABusyTimeout() throws {
         let store = try makeStore(self)
         let settings = try store.settings()
@@ -20,12 +20,12 @@ final class SignalStoreTests: XCTestCase {
     func testMigratesOnceAndReopeningChangesNothing() throws {
         let store = try makeStore(self)
         XCTAssertEqual(try store.settings().migrations, ["v1", "v2", "v3", "v4"])
-        XCTAssertEqual(try store.settings().schemaVersion, SignalStore.schemaVersion)
+        XCTAssertEqual(try store.settings().schemaVersion, HostStore.schemaVersion)
         let (first, _) = try Sample.history(into: store)
         let schema = { try rawConnection(store).read { try String.fetchAll($0, sql: "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name") } }
         let before = try schema()
 
-        let reopened = try SignalStore(path: store.path, clock: { 0 })
+        let reopened = try HostStore(path: store.path, clock: { 0 })
         XCTAssertEqual(try reopened.settings().migrations, ["v1", "v2", "v3", "v4"])
         XCTAssertEqual(try rawConnection(store).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") }, 4)
         XCTAssertEqual(try schema(), before)
@@ -35,7 +35,7 @@ final class SignalStoreTests: XCTestCase {
     func testRefusesAStoreWrittenByANewerBuild() throws {
         let store = try makeStore(self)
         try rawConnection(store).write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v5')") }
-        XCTAssertThrowsError(try SignalStore(path: store.path, clock: { 0 })) { error in
+        XCTAssertThrowsError(try HostStore(path: store.path, clock: { 0 })) { error in
             let text = "\(error)"
             XCTAssertTrue(text.hasPrefix(store.path), text)
             XCTAssertTrue(text.contains("(v5)") && text.contains("newer alphaplus"), text)
@@ -46,7 +46,7 @@ final class SignalStoreTests: XCTestCase {
         let path = NSTemporaryDirectory() + "not-a-store-\(UUID().uuidString).sqlite"
         try "plain text, not SQLite".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        XCTAssertThrowsError(try SignalStore(path: path, clock: { 0 })) { error in
+        XCTAssertThrowsError(try HostStore(path: path, clock: { 0 })) { error in
             XCTAssertTrue("\(error)".hasPrefix("\(path): cannot open:"), "\(error)")
         }
     }

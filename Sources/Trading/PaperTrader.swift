@@ -7,6 +7,13 @@ public struct PaperTradeError: Error, Equatable, CustomStringConvertible {
     public let field: String
     public let problem: String
 
+    public init(tenant: String, subject: String, field: String, problem: String) {
+        self.tenant = tenant
+        self.subject = subject
+        self.field = field
+        self.problem = problem
+    }
+
     public var description: String { "tenant \(tenant): \(subject): \(field): \(problem)" }
 }
 

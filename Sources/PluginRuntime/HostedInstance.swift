@@ -16,7 +16,8 @@ public struct InstanceError: Error, CustomStringConvertible, Sendable {
 /// One plugin instance and its lifecycle: validate config → create →
 /// start → stop → destroy. Every call into it runs on its context's serial
 /// executor, so the plugin never sees two calls at once.
-public final class PluginInstance: @unchecked Sendable {
+// @unchecked: `phase` is read and written on the context's executor only.
+public final class HostedInstance: @unchecked Sendable {
     public enum Phase: Sendable { case created, started, stopped, destroyed }
 
     public let plugin: LoadedPlugin
@@ -177,7 +178,7 @@ public final class PluginInstance: @unchecked Sendable {
     /// (`on_event`); false when the plugin has no `on_event`. The event is
     /// lent for the call only, so the call waits for the executor.
     @discardableResult
-    public func deliver(_ event: UnsafePointer<ap_event_header>) -> Bool {
+    public func onEvent(_ event: UnsafePointer<ap_event_header>) -> Bool {
         guard let onEvent = plugin.head?.pointee.on_event else { return false }
         return context.executor.sync {
             guard phase != .destroyed else { return false }
@@ -221,7 +222,7 @@ public final class PluginInstance: @unchecked Sendable {
 }
 
 /// A head's evaluate bound to one instance: the contract call itself, with
-/// no checks and no hops. Only valid inside `PluginInstance.withHead`.
+/// no checks and no hops. Only valid inside `HostedInstance.withHead`.
 public struct HeadEvaluator {
     let function: @convention(c) (OpaquePointer?, UnsafePointer<ap_feature_frame>?, UnsafeMutablePointer<ap_vote>?, UnsafeMutablePointer<ap_error>?) -> ap_status
     let instance: OpaquePointer
