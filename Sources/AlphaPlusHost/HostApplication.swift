@@ -148,7 +148,7 @@ public final class HostApplication: Service, @unchecked Sendable {
         readiness.markReady("distributor")
         // Webhooks reach the instances from here on; a reload shows the ingress its new catalog.
         let ingress = try startIngress(config, running: tenants.running, registry: registry, store: store, readiness: readiness,
-                                       logger: logger, serverLogger: makeLogger("alphaplus.http"))
+                                       clock: clock, logger: logger, serverLogger: makeLogger("alphaplus.http"))
         if let ingress {
             tenants.onChange = { [registry, logger] running in
                 ingress.replaceCatalog(ingressCatalog(running, registry: registry, logger: logger))

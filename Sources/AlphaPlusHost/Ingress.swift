@@ -7,12 +7,13 @@ import Logging
 import PluginRuntime
 import Store
 import Tenancy
+import Timekeeping
 
 /// Starts the HTTP server when the host config has an `http:` section (nil
 /// without one): webhooks to the tenants' instances as created, the admin
 /// API with the operator's and the tenants' tokens, health and readiness.
 func startIngress(_ config: HostConfig, running: [TenantHost.Running], registry: PluginRegistry, store: HostStore,
-                  readiness: Readiness, logger: Logger, serverLogger: Logger) throws -> IngressServer? {
+                  readiness: Readiness, clock: any HostClock, logger: Logger, serverLogger: Logger) throws -> IngressServer? {
     guard let http = config.http else { return nil }
     let catalog = ingressCatalog(running, registry: registry, logger: logger)
     let operatorToken = adminToken(http.adminToken, of: "the operator (\(config.file))", logger: logger)
@@ -23,7 +24,7 @@ func startIngress(_ config: HostConfig, running: [TenantHost.Running], registry:
         settings: IngressSettings(host: http.host, port: http.port, maxBodyBytes: http.maxBodyBytes,
                                   requestDeadline: .milliseconds(http.requestDeadlineMs), operatorToken: operatorToken,
                                   limits: serverLimits(http.limits)),
-        catalog: catalog, store: store, readiness: readiness, metricsText: { HostMetrics.exposition() }, logger: serverLogger)
+        catalog: catalog, store: store, readiness: readiness, metricsText: { HostMetrics.exposition() }, nowNs: clock.nowNs, logger: serverLogger)
     do { try server.start() } catch { throw HostError(description: "\(error)") }
     return server
 }

@@ -21,6 +21,8 @@ struct AdminAPI: Sendable {
     let store: HostStore
     let authenticator: AdminAuthenticator
     let refusals: RefusalLog
+    /// The host's clock (ns since the epoch): which tier a subscriber receives now.
+    let nowNs: @Sendable () -> Int64
 
     var catalog: IngressCatalog { live.current }
 
@@ -187,14 +189,14 @@ struct AdminAPI: Sendable {
     /// Every subscriber with the tier it receives now, its identities and
     /// its history (who changed what, with the source's reference).
     private func subscribers(of tenant: IngressTenant) throws -> JSONValue {
-        let nowNs = Int64(Date().timeIntervalSince1970 * 1e9)
+        let now = nowNs()
         func time(_ ns: Int64) -> JSONValue { ns == 0 ? .null : .string(UTCTime.iso8601(ns: ns)) }
         let histories = try store.histories(tenant: tenant.id)
         return .object(["subscribers": .array(try store.subscribers(tenant: tenant.id).map { record in
             .object([
                 "id": .string(record.id),
-                "tier": tenant.unpaidTier.map { .string(record.tier(atNs: nowNs, unpaidTier: $0)) }
-                    ?? (record.isPaying(atNs: nowNs) ? .string(record.paidTier) : .null),
+                "tier": tenant.unpaidTier.map { .string(record.tier(atNs: now, unpaidTier: $0)) }
+                    ?? (record.isPaying(atNs: now) ? .string(record.paidTier) : .null),
                 "paid_tier": record.paidTier.isEmpty ? .null : .string(record.paidTier),
                 "status": .string(record.status.rawValue),
                 "period_end": time(record.periodEndNs), "grace_until": time(record.graceUntilNs),

@@ -59,9 +59,11 @@ public final class IngressServer: @unchecked Sendable {
 
     /// `metricsText` gives /metrics its Prometheus exposition; without it
     /// /metrics answers 503. Webhook metrics go to `metricsFactory` (the
-    /// process's bootstrapped one unless a test passes its own).
+    /// process's bootstrapped one unless a test passes its own). `nowNs`
+    /// is the host's clock (the admin API's "now").
     public init(settings: IngressSettings, catalog: IngressCatalog, store: HostStore, readiness: Readiness,
                 metricsText: (@Sendable () -> String)? = nil, metricsFactory: any MetricsFactory = MetricsSystem.factory,
+                nowNs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1e9) },
                 logger: Logger = Logger(label: "alphaplus.http")) {
         self.settings = settings
         self.logger = logger
@@ -76,7 +78,7 @@ public final class IngressServer: @unchecked Sendable {
         let authenticator = AdminAuthenticator(
             operatorToken: settings.operatorToken, catalog: live,
             throttle: AuthThrottle(allowed: limits.authFailuresAllowed, backoff: limits.authBackoff, maxBackoff: limits.authBackoffMax))
-        AdminAPI(live: live, store: store, authenticator: authenticator, refusals: refusals).register(on: router)
+        AdminAPI(live: live, store: store, authenticator: authenticator, refusals: refusals, nowNs: nowNs).register(on: router)
         self.router = router
         responder = IngressResponder(
             webhooks: WebhookRoute(live: live, maxBodyBytes: settings.maxBodyBytes, deadline: settings.requestDeadline,

@@ -261,8 +261,14 @@ public final class HostServices: @unchecked Sendable {
         log: { raw, level, message in
             guard let context = HostServices.context(raw) else { return }
             let levels: [Logger.Level] = [.trace, .debug, .info, .warning, .error]
-            context.logger.log(level: levels[min(Int(level.rawValue), levels.count - 1)], "\(message.string)",
-                               metadata: context.requestMetadata)
+            let level = levels[min(Int(level.rawValue), levels.count - 1)]
+            guard level >= context.logger.logLevel else { return }  // below the host's level: neither written nor counted
+            let (write, droppedBefore) = context.logBudget.admit()
+            if droppedBefore > 0 {
+                context.logger.warning("\(droppedBefore) log lines of this instance dropped in one second (over \(LogBudget.linesPerSecond) a second)")
+            }
+            guard write else { return }
+            context.logger.log(level: level, "\(message.string)", metadata: context.requestMetadata)
         },
         now_ns: { raw in HostServices.context(raw)?.services.clock.nowNs() ?? 0 },
         timer_start: { raw, delay, interval, fn, user, outID in
@@ -387,6 +393,8 @@ public final class HostContext: @unchecked Sendable {
     let executor: DispatchQueue
     /// The call the executor is in (`calling`).
     let callInProgress = CallInProgress()
+    /// The plugin's log lines a second (`LogBudget`).
+    let logBudget = LogBudget()
     private let lock = NSLock()
     /// Held across a state write and its storage write-through, so memory
     /// and storage see the writes in the same order.

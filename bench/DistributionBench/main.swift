@@ -47,6 +47,7 @@ func grouped(_ value: Int) -> String {
 }
 
 /// What the run found wrong (a bench that breaks a limit or loses a message measured nothing).
+// @unchecked: written by the bench's main thread only.
 final class Failures: @unchecked Sendable {
     private(set) var all: [String] = []
     func check(_ condition: Bool, _ what: @autoclosure () -> String) {
@@ -65,6 +66,7 @@ func quietLogger() -> Logger {
 
 /// Several bots' FakeTelegram behind one origin (the path names the bot by
 /// its token), counting every answer by status.
+// @unchecked: `statuses` is guarded by `lock`; the bots are thread-safe fakes.
 final class TelegramBots: FakePlatform, @unchecked Sendable {
     let bots: [FakeTelegram]
     private let byToken: [String: FakeTelegram]
@@ -91,6 +93,7 @@ final class TelegramBots: FakePlatform, @unchecked Sendable {
 
 /// The store as the distributor sees it, counting the writes (each call one
 /// SQLite transaction: `HostStore`'s outbox side) and the time they take.
+// @unchecked: `totals` is guarded by `lock`; the store is Sendable.
 final class CountingOutbox: OutboxStorage, @unchecked Sendable {
     let store: HostStore
     private let lock = NSLock()

@@ -135,6 +135,7 @@ func rssKB(of pid: Int32) -> Int? {
 
 // MARK: - Counts shared by the client threads
 
+// @unchecked: `counts` is guarded by `lock`.
 final class Tally: @unchecked Sendable {
     private let lock = NSLock()
     private var counts: [String: Int] = [:]

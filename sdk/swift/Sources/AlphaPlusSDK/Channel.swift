@@ -79,6 +79,7 @@ public struct DeliveryResult: Sendable, Equatable {
 }
 
 /// Completes one delivery. Call exactly once; later calls are ignored.
+// @unchecked: `completed` is set once, on the instance's executor, where the contract makes every call.
 public final class DeliveryCompletion: @unchecked Sendable {
     private let done: ap_delivery_done_fn
     private let doneContext: UnsafeMutableRawPointer?

@@ -23,6 +23,7 @@ public enum PluginExport {
 /// The SDK side of one exported plugin type. Its table is allocated with a
 /// pointer back to this object right after it, so every plugin-level
 /// function finds its plugin from `self`.
+// @unchecked: the init count and host table are guarded by `lock`; the rest is immutable.
 final class ExportedPlugin: @unchecked Sendable {
     let capabilities: [(id: String, table: UnsafeRawPointer)]
     let descriptor: UnsafePointer<ap_plugin_descriptor>

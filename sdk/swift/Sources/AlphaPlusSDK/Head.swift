@@ -18,6 +18,7 @@ public enum Direction: UInt32, Sendable, CustomStringConvertible {
 /// A vote's short explanation: UTF-8 bytes the vote borrows, so a `Vote`
 /// is a plain value that costs nothing to return. A string literal is
 /// free; computed text goes through a `RationaleBuffer` the head owns.
+// @unchecked: it borrows immutable bytes (a literal, or a buffer the head owns) that nothing writes while it is read.
 public struct Rationale: @unchecked Sendable, Equatable, ExpressibleByStringLiteral, CustomStringConvertible {
     @usableFromInline let start: UnsafeRawPointer?
     @usableFromInline let count: Int
@@ -66,6 +67,7 @@ public struct Rationale: @unchecked Sendable, Equatable, ExpressibleByStringLite
 /// `write` copies the text in, without allocating, and returns a rationale
 /// valid until the next `write`. Text longer than the contract's 256 bytes
 /// is cut as `Vote` cuts it (on a character, ending in "…").
+// @unchecked: written and read by its head's calls, which the instance's executor runs one at a time.
 public final class RationaleBuffer: @unchecked Sendable {
     private let storage = UnsafeMutableRawPointer.allocate(byteCount: Int(AP_RATIONALE_CAPACITY), alignment: 1)
 

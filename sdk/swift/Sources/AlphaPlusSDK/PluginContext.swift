@@ -11,6 +11,7 @@ public struct TimerID: Hashable, Sendable {
 
 /// Safe access to the host's services for one instance (or, during init,
 /// for the plugin). Every service is scoped to this instance by the host.
+// @unchecked: the timers' callbacks are guarded by `lock`; the rest is immutable.
 public final class PluginContext: @unchecked Sendable {
     let api: UnsafePointer<ap_host_api>
     let raw: OpaquePointer

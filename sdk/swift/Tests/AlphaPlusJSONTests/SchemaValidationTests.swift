@@ -265,6 +265,7 @@ final class SchemaValidationTests: XCTestCase {
 }
 
 /// Thread-safe result slots for the concurrency test.
+// @unchecked: `storage` is guarded by `lock`.
 private final class ManagedCounts: @unchecked Sendable {
     private let lock = NSLock()
     private var storage: [Int]
