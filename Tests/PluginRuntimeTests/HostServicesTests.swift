@@ -3,6 +3,7 @@ import CAlphaPlus
 import Foundation
 import Logging
 @testable import PluginRuntime
+import SharedTestData
 import XCTest
 
 /// The services table as a plugin calls it: scoped, checked, never trusting
@@ -84,7 +85,7 @@ final class HostServicesTests: XCTestCase {
 /// refused with a warning) writes a bounded number of lines.
 final class PluginLogBudgetTests: XCTestCase {
     func testAPluginLoggingInALoopWritesTwentyLinesASecondAndSaysHowManyItDropped() throws {
-        let lines = CapturedLines()
+        let lines = LogLines()
         var logger = Logger(label: "test.plugins") { _ in lines }
         logger.logLevel = .info
         let services = HostServices(logger: logger)
@@ -92,7 +93,7 @@ final class PluginLogBudgetTests: XCTestCase {
         let plugin = try registry.load(try PluginFixtures.build("log-budget", defines: ["FIX_ID=\"com.test.log-budget\""]))
         let instance = try HostedInstance(plugin: plugin, tenantID: "acme", instanceID: "noisy", config: .object([:]), services: services)
         defer { instance.destroy() }
-        let before = lines.count
+        let before = lines.messages.count
         func log(_ level: ap_log_level, _ text: String) {
             var text = text
             text.withUTF8 { bytes in
@@ -101,32 +102,14 @@ final class PluginLogBudgetTests: XCTestCase {
             }
         }
         for n in 0..<1_000 { log(AP_LOG_DEBUG, "below the level \(n)") }
-        XCTAssertEqual(lines.count, before, "lines below the host's level are neither written nor counted")
+        XCTAssertEqual(lines.messages.count, before, "lines below the host's level are neither written nor counted")
         Thread.sleep(forTimeInterval: 1.05)  // a second of its own, after create's line
         for n in 0..<10_000 { log(AP_LOG_WARNING, "refused request \(n)") }
-        XCTAssertEqual(lines.count - before, 20, "one second's budget")
+        XCTAssertEqual(lines.messages.count - before, 20, "one second's budget")
         Thread.sleep(forTimeInterval: 1.05)
         log(AP_LOG_WARNING, "after the second")
         let last = lines.messages.suffix(2)
         XCTAssertEqual(last.first, "warning: 9980 log lines of this instance dropped in one second (over 20 a second)")
         XCTAssertEqual(last.last, "warning: after the second")
     }
-}
-
-// @unchecked: `lines` is guarded by `lock`.
-private final class CapturedLines: LogHandler, @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) { lock.withLock { lines.append("\(event.level): \(event.message)") } }
-
-    var messages: [String] { lock.withLock { lines } }
-    var count: Int { lock.withLock { lines.count } }
 }
