@@ -40,8 +40,8 @@ public final class HostApplication: Service, @unchecked Sendable {
         /// The tenant files reload on SIGHUP, `alphaplus tenants reload` and
         /// any change to the folder; off for a host embedded in a test.
         public var reloadTriggers: Bool
-        /// Called (from a thread of its own) when a stop is still running a
-        /// second past `shutdownTimeout`, with the plugin calls running then:
+        /// Called (from a thread of its own) when a stop is still running at
+        /// `shutdownTimeout`, with the plugin calls running then:
         /// the last word of a process that must exit within its bound
         /// (`alphaplus run` logs them and exits 1). Nil: the stop just ends late.
         public var onShutdownOverrun: (@Sendable ([RunningCall]) -> Void)?
@@ -198,7 +198,11 @@ public final class HostApplication: Service, @unchecked Sendable {
     /// Safe to call once; later calls report nothing.
     @discardableResult
     public func shutdown() -> ShutdownReport {
-        let deadline = DispatchTime.now() + .nanoseconds(Int(options.shutdownTimeout.nanoseconds))
+        let bound = DispatchTime.now() + .nanoseconds(Int(options.shutdownTimeout.nanoseconds))
+        // Calls that have not returned are given up on a little before the
+        // bound (a tenth of it, half a second at most), so that the last
+        // summaries are written and the process has exited by the bound.
+        let deadline = bound - .nanoseconds(Int(min(options.shutdownTimeout.nanoseconds / 10, 500_000_000)))
         let parts = lifecycle.withLock { state -> Lifecycle? in
             guard state.started, !state.stopped else { return nil }
             state.stopped = true
@@ -212,7 +216,7 @@ public final class HostApplication: Service, @unchecked Sendable {
             // A step that waits on a plugin without a deadline of its own
             // (a reload stuck in a create) cannot hold the process past the bound.
             Thread.detachNewThread { [services] in
-                if finished.wait(timeout: deadline + .seconds(1)) == .timedOut { overrun(services.runningCalls()) }
+                if finished.wait(timeout: bound) == .timedOut { overrun(services.runningCalls()) }
             }
         }
         readiness.markNotReady("host", reason: "shutting down")
@@ -223,7 +227,7 @@ public final class HostApplication: Service, @unchecked Sendable {
         let abandoned = tenants.shutdown(before: deadline).compactMap(\.runningCall)
         for call in abandoned { logger.error("shutdown: abandoned a call that did not return: \(call)") }
         logSummaries()
-        let inTime = DispatchTime.now() <= deadline
+        let inTime = DispatchTime.now() <= bound
         if !inTime { logger.error("shutdown took longer than \(options.shutdownTimeout)") }
         logger.info("stopped")
         return ShutdownReport(abandoned: abandoned, finishedInTime: inTime)

@@ -69,7 +69,7 @@ final class StuckPluginTests: XCTestCase {
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try AlphaPlusCLI.executable())
-        process.arguments = ["run", "--config", config.path, "--shutdown-timeout", "3"]
+        process.arguments = ["run", "--config", config.path]  // the default bound: 10 s
         let handle = try FileHandle(forWritingTo: logFile)
         process.standardOutput = handle
         process.standardError = handle
@@ -85,12 +85,12 @@ final class StuckPluginTests: XCTestCase {
 
         let signalled = Date()
         kill(process.processIdentifier, SIGTERM)
-        let exitBy = signalled.addingTimeInterval(10)
-        while process.isRunning, Date() < exitBy { Thread.sleep(forTimeInterval: 0.05) }
+        let exitBy = signalled.addingTimeInterval(15)
+        while process.isRunning, Date() < exitBy { Thread.sleep(forTimeInterval: 0.02) }
         let took = Date().timeIntervalSince(signalled)
-        XCTAssertFalse(process.isRunning, "still running 10 s after SIGTERM with a 3 s bound:\n\(log)")
+        XCTAssertFalse(process.isRunning, "still running 15 s after SIGTERM:\n\(log)")
         guard !process.isRunning else { return }
-        XCTAssertLessThan(took, 3 + 2, "the stop's bound is 3 s")
+        XCTAssertLessThan(took, 10, "exits within the default bound of 10 s after SIGTERM")
         XCTAssertEqual(process.terminationStatus, 1, "a stop that abandoned a call exits 1")
         XCTAssertTrue(log.contains("abandoned a call that did not return: plugin com.test.stuck 1.0.0, tenant acme, instance stuck: evaluate running for"),
                       log)
