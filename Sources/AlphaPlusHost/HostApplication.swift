@@ -19,7 +19,8 @@ import Timekeeping
 /// market data, the tenants' strategies, instances and distribution, the
 /// HTTP ingress, the reload triggers, the halt switch and the candle tick;
 /// `alphaplus run` is a thin shell around it, and tests drive it on a
-/// manual clock (`HostApplication(config:clock:)`, then `clock.advance`).
+/// manual clock (`HostHarness`: `HostApplication(config:clock:)`, then
+/// the clock moved wake-up by wake-up).
 ///
 /// The path of one market event: an exchange instance's `emit_event` →
 /// `HostServices` → the event sink set here → `MarketPipeline.ingest`
@@ -27,11 +28,9 @@ import Timekeeping
 /// → each tenant's `TenantStrategy` (heads, consensus, risk, paper book) →
 /// a signal → the store and the `Distributor` → the channel instances.
 ///
-/// Thread-safety: `start`, `stop` and `shutdown` are called by one owner;
-/// everything else may be read from any thread.
-// @unchecked: the optional parts (ingress, reloads, tick) are set by
-// `start` and cleared by `shutdown`, both under `lifecycle`.
-public final class HostApplication: Service, @unchecked Sendable {
+/// Thread-safety: `start` and `shutdown` are called by one owner (or by
+/// `run`); everything else may be read from any thread.
+public final class HostApplication: Service, Sendable {
     /// What the host is built with besides its configuration.
     public struct Options: Sendable {
         /// How long a stop may take: deliveries in flight finish and plugin
