@@ -197,7 +197,10 @@ public final class HostApplication: Service, Sendable {
     /// Safe to call once; later calls report nothing.
     @discardableResult
     public func shutdown() -> ShutdownReport {
-        let bound = DispatchTime.now() + .nanoseconds(Int(options.shutdownTimeout.nanoseconds))
+        let started = DispatchTime.now()
+        let bound = started + .nanoseconds(Int(options.shutdownTimeout.nanoseconds))
+        /// How long the stop has waited so far: what a call it gives up on has run for at least.
+        let waitedNs: @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds }
         // Calls that have not returned are given up on a little before the
         // bound (a tenth of it, half a second at most), so that the last
         // summaries are written and the process has exited by the bound.
@@ -215,7 +218,7 @@ public final class HostApplication: Service, Sendable {
             // A step that waits on a plugin without a deadline of its own
             // (a reload stuck in a create) cannot hold the process past the bound.
             Thread.detachNewThread { [services] in
-                if finished.wait(timeout: bound) == .timedOut { overrun(services.runningCalls()) }
+                if finished.wait(timeout: bound) == .timedOut { overrun(services.runningCalls(forAtLeastNs: waitedNs())) }
             }
         }
         readiness.markNotReady("host", reason: "shutting down")
@@ -223,7 +226,7 @@ public final class HostApplication: Service, Sendable {
         parts.reloads?.stop()
         // No webhook reaches an instance once it is being destroyed.
         parts.ingress?.stop()
-        let abandoned = tenants.shutdown(before: deadline).compactMap(\.runningCall)
+        let abandoned = tenants.shutdown(before: deadline).compactMap { $0.runningCall(forAtLeastNs: waitedNs()) }
         for call in abandoned { logger.error("shutdown: abandoned a call that did not return: \(call)") }
         logSummaries()
         let inTime = DispatchTime.now() <= bound

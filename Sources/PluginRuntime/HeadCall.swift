@@ -63,8 +63,7 @@ public final class HeadCall: @unchecked Sendable {
         instance.context.executor.async { [self] in
             // Already on the executor: the evaluator is read directly.
             let started = DispatchTime.now()
-            status = instance.headEvaluator()?.evaluate(UnsafePointer(frame), vote, error, startedAtUptimeNs: started.uptimeNanoseconds)
-                ?? ap_status(AP_ERR_NOT_FOUND)
+            status = instance.headEvaluator()?.evaluate(UnsafePointer(frame), vote, error) ?? ap_status(AP_ERR_NOT_FOUND)
             let finished = DispatchTime.now()
             duration.recordNanoseconds(finished.nanoseconds(since: started))
             lock.withLock { answeredAtNs = finished.uptimeNanoseconds }

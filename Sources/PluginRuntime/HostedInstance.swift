@@ -138,8 +138,9 @@ public final class HostedInstance: @unchecked Sendable {
         return destroyed.wait(timeout: deadline) == .success
     }
 
-    /// The call into the plugin running now, nil when none.
-    public var runningCall: RunningCall? { context.runningCall(atUptimeNs: DispatchTime.now().uptimeNanoseconds) }
+    /// The call into the plugin running now, nil when none, described as
+    /// running for at least `runningNs` (how long the caller has waited).
+    public func runningCall(forAtLeastNs runningNs: UInt64) -> RunningCall? { context.runningCall(forAtLeastNs: runningNs) }
 
     private func stopOnExecutor() {
         guard phase == .started else { return }
@@ -234,18 +235,11 @@ public struct HeadEvaluator {
     @inline(__always)
     public func evaluate(_ frame: UnsafePointer<ap_feature_frame>, _ vote: UnsafeMutablePointer<ap_vote>,
                          _ error: UnsafeMutablePointer<ap_error>) -> ap_status {
-        evaluate(frame, vote, error, startedAtUptimeNs: DispatchTime.now().uptimeNanoseconds)
-    }
-
-    /// The same, for a caller that read the time the call starts at anyway.
-    @inline(__always)
-    public func evaluate(_ frame: UnsafePointer<ap_feature_frame>, _ vote: UnsafeMutablePointer<ap_vote>,
-                         _ error: UnsafeMutablePointer<ap_error>, startedAtUptimeNs started: UInt64) -> ap_status {
         vote.pointee.struct_size = UInt32(MemoryLayout<ap_vote>.size)
         vote.pointee.direction = 0
         vote.pointee.confidence = 0
         vote.pointee.rationale_len = 0
-        callInProgress.begin(.evaluate, atUptimeNs: started)
+        callInProgress.begin(.evaluate)
         defer { callInProgress.end() }
         return function(instance, frame, vote, error)
     }

@@ -302,7 +302,7 @@ public final class TenantStrategy: @unchecked Sendable {
                 guard let evaluator = evaluators[index] else { setMissing(index); continue }
                 let vote = rawVotes + index
                 let started = DispatchTime.now().uptimeNanoseconds
-                let status = evaluator.evaluate(frame, vote, rawError, startedAtUptimeNs: started)
+                let status = evaluator.evaluate(frame, vote, rawError)
                 let elapsed = Int64(DispatchTime.now().uptimeNanoseconds - started)
                 metrics.callDurations[index].recordNanoseconds(elapsed)
                 if elapsed > headDeadlineNs {
