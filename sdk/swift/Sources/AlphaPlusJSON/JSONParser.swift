@@ -15,7 +15,7 @@ extension JSONValue {
     ///
     /// Rejected: comments, trailing commas, NaN/Infinity, leading zeros, numbers outside the
     /// `Double` range, duplicate object keys, lone surrogate escapes, unescaped control
-    /// characters, anything after the value, and nesting deeper than 512 arrays/objects.
+    /// characters, anything after the value, and nesting deeper than 128 arrays/objects.
     public init(parsing text: String) throws(JSONParseError) {
         var parser = JSONParser(bytes: Array(text.utf8))
         self = try parser.parseDocument()
@@ -31,7 +31,10 @@ extension JSONValue {
 
 /// Recursive-descent parser over UTF-8 bytes.
 struct JSONParser {
-    static let maximumDepth = 512
+    /// The parser recurses once per level, and plugins parse on their
+    /// instance's executor, a Dispatch thread with a 512 KiB stack: 512 levels
+    /// overflowed it in a debug build; 128 leave room to spare.
+    static let maximumDepth = 128
 
     /// The character each single-letter escape (the byte after a backslash) stands for.
     private static let simpleEscapes: [UInt8: UInt8] = [

@@ -53,8 +53,29 @@ final class JSONParserTests: XCTestCase {
     }
 
     func testNestingUpToTheLimitIsAccepted() throws {
-        let text = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)
+        let text = String(repeating: "[", count: 128) + String(repeating: "]", count: 128)
         XCTAssertNoThrow(try JSONValue(parsing: text))
+    }
+
+    /// Plugins parse on their instance's executor, a Dispatch thread with a
+    /// 512 KiB stack: a document at the limit, in objects and arrays, parses
+    /// there (and is compared, printed and freed) without overflowing it.
+    func testADocumentAtTheLimitParsesOnADispatchSizedStack() {
+        let text = String(repeating: #"{"a":["#, count: 64) + "1" + String(repeating: "]}", count: 64)
+        let parsed = expectation(description: "parsed on a small stack")
+        let thread = Thread {
+            do {
+                let value = try JSONValue(parsing: text)
+                XCTAssertEqual(value, value)
+                XCTAssertTrue(value.jsonText.hasPrefix(#"{"a":[{"a":["#))
+            } catch {
+                XCTFail("\(error)")
+            }
+            parsed.fulfill()
+        }
+        thread.stackSize = 512 << 10
+        thread.start()
+        wait(for: [parsed], timeout: 30)
     }
 
     func testSubscript() throws {
@@ -136,13 +157,13 @@ final class JSONParserTests: XCTestCase {
     }
 
     func testNestingBeyondTheLimit() {
-        let text = String(repeating: "[", count: 513) + String(repeating: "]", count: 513)
-        assertError(text, line: 1, column: 513, "nesting depth exceeds the limit of 512 arrays/objects")
+        let text = String(repeating: "[", count: 129) + String(repeating: "]", count: 129)
+        assertError(text, line: 1, column: 129, "nesting depth exceeds the limit of 128 arrays/objects")
     }
 
     func testVeryDeepNestingFailsWithoutOverflowingTheStack() {
         let text = String(repeating: #"{"a":["#, count: 100_000)
-        assertError(text, line: 1, column: 1537, "nesting depth exceeds the limit of 512 arrays/objects")
+        assertError(text, line: 1, column: 385, "nesting depth exceeds the limit of 128 arrays/objects")
     }
 
     func testStructuralErrors() {
