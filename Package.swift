@@ -260,6 +260,7 @@ let package = Package(
         // A whole host in the test's process on a manual clock (HostHarness), as HummingbirdTesting serves an application.
         .target(name: "HostTesting", dependencies: [
             "AlphaPlusHost", "HostConfig", "Store", "Timekeeping",
+            "SharedTestData",  // the build's plugins folder
             logging,
         ], path: "Tests/HostTesting"),
         // Finds ../shared/data for the tests that read real market data.

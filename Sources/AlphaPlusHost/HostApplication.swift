@@ -74,6 +74,8 @@ public final class HostApplication: Service, Sendable {
     public let tenants: TenantHost
     /// What /readyz reports.
     public let readiness: Readiness
+    /// While this file exists, no tenant opens a position.
+    private let haltFile: String
     private let logger: Logger
     private let makeLogger: @Sendable (String) -> Logger
     private let lifecycle = Mutex(Lifecycle())
@@ -99,6 +101,7 @@ public final class HostApplication: Service, Sendable {
         self.clock = clock
         self.options = options
         self.makeLogger = makeLogger
+        haltFile = HostControlFiles(config).halt
         let logger = makeLogger("alphaplus")
         self.logger = logger
         readiness = Readiness(waitingFor: [("store", "not open yet"), ("plugins", "not loaded yet"),
@@ -238,7 +241,6 @@ public final class HostApplication: Service, Sendable {
     /// One tick of the candle clock (every second of the host's clock):
     /// the halt file, buckets the clock closes, the minute's summaries.
     fileprivate func tick(lastSummaryNs: inout Int64) {
-        let haltFile = HostControlFiles(config).halt
         let halted = FileManager.default.fileExists(atPath: haltFile)
         if halted != halt.isHalted {
             halt.set(halted)

@@ -1,4 +1,3 @@
-import Dispatch
 import Synchronization
 
 /// The contract call an instance is in: written around every call into
@@ -94,7 +93,7 @@ extension HostServices {
     /// as running for at least `runningNs` (what the caller knows: how long
     /// it has waited).
     public func runningCalls(forAtLeastNs runningNs: UInt64) -> [RunningCall] {
-        LiveContexts.shared.all.filter { $0.services === self }.compactMap { $0.runningCall(forAtLeastNs: runningNs) }
+        callsInProgress().compactMap { $0.context.runningCall(forAtLeastNs: runningNs) }
     }
 
     /// The contexts on these services with a call running, and its sequence number.

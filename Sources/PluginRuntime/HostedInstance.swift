@@ -197,9 +197,10 @@ public final class HostedInstance: @unchecked Sendable {
     }
 
     /// The head's evaluator for an owner that is the instance's only caller
-    /// (a backtest's own instances: no timers, no events, one thread), so
-    /// each call skips the executor hop. Valid until `destroy`. Nil when
-    /// the instance is destroyed or is not a head.
+    /// (a backtest's own instances: no events, and timers that its manual
+    /// clock fires from the same thread between two events), so each call
+    /// skips the executor hop. Valid until `destroy`. Nil when the instance
+    /// is destroyed or is not a head.
     public func exclusiveHeadEvaluator() -> HeadEvaluator? {
         context.executor.sync { headEvaluator() }
     }

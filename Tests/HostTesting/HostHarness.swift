@@ -2,6 +2,7 @@ import AlphaPlusHost
 import Foundation
 import HostConfig
 import Logging
+import SharedTestData
 import Store
 import Synchronization
 import Timekeeping
@@ -37,7 +38,7 @@ public final class HostHarness {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("host-harness-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("tenants"), withIntermediateDirectories: true)
         var text = hostConfig
-        if !text.contains("plugins:") { text += "\nplugins: { folders: [\"\(Self.products.path)\"] }" }
+        if !text.contains("plugins:") { text += "\nplugins: { folders: [\"\(AlphaPlusCLI.products.path)\"] }" }
         if !text.contains("tenants_folder:") { text += "\ntenants_folder: tenants" }
         if !text.contains("store:") { text += "\nstore: { path: store.sqlite }" }
         let configFile = folder.appendingPathComponent("alphaplus.yaml")
@@ -52,13 +53,6 @@ public final class HostHarness {
     }
 
     deinit { try? FileManager.default.removeItem(at: folder) }
-
-    /// The folder the test binary runs from, where `swift build` left the plugins.
-    public static let products: URL = {
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        if url.pathExtension == "xctest" { url.deleteLastPathComponent() }
-        return url
-    }()
 
     /// Starts the host and lets what the start set off settle (a
     /// connector's history, the deliveries its signals made).
